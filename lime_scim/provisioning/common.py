@@ -1,0 +1,86 @@
+"""Pieces shared by the user and group use cases: meta, list responses, paging, store errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ..objectapi.port import GroupRecord, UniqueViolation, UserRecord, ValueRejected
+from ..scim.constants import LIST_RESPONSE_URN
+from ..scim.errors import InvalidValue, Uniqueness
+from ..scim.filter import Expr, parse_filter
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Return an RFC 3339 UTC timestamp with a ``Z`` suffix (RFC 7643 §2.3.5)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def entity_tag(record: UserRecord | GroupRecord) -> str:
+    """Return the weak entity tag of a record's current version (RFC 7644 §3.14)."""
+    return f'W/"{record.version}"'
+
+
+def meta(record: UserRecord | GroupRecord, resource_type: str, location: str) -> dict[str, Any]:
+    return {
+        "resource_type": resource_type,
+        "created": format_timestamp(record.created),
+        "last_modified": format_timestamp(record.updated),
+        "location": location,
+        "version": entity_tag(record),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """A validated page request: 1-based ``start_index`` and a ``count`` within the maximum."""
+
+    start_index: int
+    count: int
+
+    @classmethod
+    def from_query(cls, start_index: int | None, count: int | None, max_results: int) -> Paging:
+        # RFC 7644 §3.4.2.4: a startIndex below 1 is read as 1, a negative count as 0, and the
+        # server may return fewer results than requested.
+        start = 1 if start_index is None or start_index < 1 else start_index
+        wanted = max_results if count is None else max(count, 0)
+        return cls(start, min(wanted, max_results))
+
+
+def list_response(total: int, start_index: int, resources: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Return a ListResponse message (RFC 7644 §3.4.2)."""
+    return {
+        "schemas": [LIST_RESPONSE_URN],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": len(resources),
+        "Resources": list(resources),
+    }
+
+
+def parse_optional_filter(text: str | None) -> Expr | None:
+    if text is None or not text.strip():
+        return None
+    return parse_filter(text)
+
+
+@contextmanager
+def store_errors(describe_property: dict[str, str] | None = None) -> Iterator[None]:
+    """Turn the store's uniqueness and value errors into SCIM errors with actionable details."""
+    try:
+        yield
+    except UniqueViolation as error:
+        if error.entity == "group":
+            raise Uniqueness("A group with this displayName already exists (names are compared "
+                             "without regard to letter case). Choose another name.") from error
+        raise Uniqueness("A user with this userName already exists (userNames are compared without "
+                         "regard to letter case). Match the existing user instead of creating one.") from error
+    except ValueRejected as error:
+        attribute = (describe_property or {}).get(error.property, error.property)
+        raise InvalidValue(f"The value of '{attribute}' was rejected by the CRM field "
+                           f"'{error.limetype}.{error.property}': {error.reason}.") from error

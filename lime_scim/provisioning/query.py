@@ -1,0 +1,268 @@
+"""Translation of parsed SCIM filters into store criteria that run as indexed queries.
+
+Every attribute the mapping stores can be filtered: ``[user]`` columns directly and coworker
+properties through the user link. A value path over a multi-valued attribute that the CRM stores
+as one property per ``type`` (``emails[type eq "work"].value``) becomes one condition per stored
+type, with the ``type`` comparisons decided here. An attribute the CRM does not store cannot be
+filtered: that is an ``invalidFilter`` error rather than an empty result, because an empty result
+makes Entra create a duplicate user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from dateutil import parser as date_parser
+
+from ..mapping.resolver import ResolvedAttribute, UserMapping
+from ..objectapi.port import AllOf, AnyOf, Compare, Criterion, Field, Negate, Nothing
+from ..scim.constants import ENTERPRISE_URN, GROUP_URN, USER_URN
+from ..scim.errors import InvalidFilter
+from ..scim.filter import And, AttrPath, Comparison, Expr, Not, Or, ValuePath
+from .ids import parse_record_id
+
+_ALWAYS = AllOf(())
+
+# Operators that order values; RFC 7644 §3.4.2.2 forbids them on booleans.
+_ORDERING = frozenset({"gt", "ge", "lt", "le"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    field: Field
+    case_exact: bool
+    kind: str = "string"
+
+
+def _simplify_and(items: list[Criterion]) -> Criterion:
+    if any(isinstance(item, Nothing) for item in items):
+        return Nothing()
+    kept = tuple(item for item in items if item != _ALWAYS)
+    if len(kept) == 1:
+        return kept[0]
+    return AllOf(kept)
+
+
+def _simplify_or(items: list[Criterion]) -> Criterion:
+    if any(item == _ALWAYS for item in items):
+        return _ALWAYS
+    kept = tuple(item for item in items if not isinstance(item, Nothing))
+    if not kept:
+        return Nothing()
+    if len(kept) == 1:
+        return kept[0]
+    return AnyOf(kept)
+
+
+def _timestamp(value: object, attribute: str) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidFilter(f"'{attribute}' is a dateTime; compare it with a quoted date such as "
+                            "\"2025-01-31T00:00:00Z\".")
+    try:
+        parsed = date_parser.isoparse(value)
+    except ValueError as error:
+        raise InvalidFilter(f"'{value}' is not a valid dateTime for '{attribute}'.") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+class _Translator:
+    """Shared walk over the AST; subclasses say how an attribute path maps to a column."""
+
+    def translate(self, expr: Expr) -> Criterion:
+        if isinstance(expr, And):
+            return _simplify_and([self.translate(expr.left), self.translate(expr.right)])
+        if isinstance(expr, Or):
+            return _simplify_or([self.translate(expr.left), self.translate(expr.right)])
+        if isinstance(expr, Not):
+            inner = self.translate(expr.expr)
+            if isinstance(inner, Nothing):
+                return _ALWAYS
+            return Nothing() if inner == _ALWAYS else Negate(inner)
+        if isinstance(expr, ValuePath):
+            return self.value_path(expr)
+        return self.comparison(expr)
+
+    def value_path(self, expr: ValuePath) -> Criterion:
+        raise InvalidFilter(f"Value filters are not supported on '{_name(expr.path)}'.")
+
+    def comparison(self, expr: Comparison) -> Criterion:
+        raise NotImplementedError
+
+    @staticmethod
+    def compare(column: _Column, op: str, value: object, attribute: str) -> Criterion:
+        if column.kind == "boolean":
+            if op in _ORDERING:
+                raise InvalidFilter(f"'{attribute}' is a boolean and cannot be compared with '{op}'.")
+            if op in ("eq", "ne") and not isinstance(value, bool):
+                raise InvalidFilter(f"'{attribute}' is a boolean; compare it with true or false.")
+        if column.kind == "dateTime" and op != "pr":
+            value = _timestamp(value, attribute)
+        if column.kind == "record_id" and op != "pr":
+            record_id = parse_record_id(value) if isinstance(value, str) else None
+            if record_id is None:
+                return Nothing() if op == "eq" else _ALWAYS if op == "ne" else Nothing()
+            value = record_id
+        return Compare(column.field, op, value, case_exact=column.case_exact)  # type: ignore[arg-type]
+
+
+def _name(path: AttrPath) -> str:
+    name = path.attribute if path.sub_attribute is None else f"{path.attribute}.{path.sub_attribute}"
+    return f"{path.schema}:{name}" if path.schema else name
+
+
+def _check_schema(path: AttrPath, allowed: tuple[str, ...]) -> None:
+    if path.schema is not None and path.schema.lower() not in {urn.lower() for urn in allowed}:
+        raise InvalidFilter(f"The schema '{path.schema}' in '{_name(path)}' is not supported here.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Users
+
+
+class UserFilterTranslator(_Translator):
+    """Translates user filters using the application's resolved mapping."""
+
+    def __init__(self, mapping: UserMapping, *, legacy_ids: bool) -> None:
+        self._mapping = mapping
+        self._legacy_ids = legacy_ids
+        self._by_path = {r.path.lower(): r for r in mapping.attributes}
+        self._multi = {r.row.slot for r in mapping.attributes if r.row.slot.multi_valued}
+
+    def _column_of(self, resolved: ResolvedAttribute) -> _Column:
+        kind = "boolean" if resolved.row.kind == "boolean" else "string"
+        case_exact = resolved.path in ("externalId",)
+        if resolved.row.user_column is not None:
+            return _Column(Field("user", resolved.row.user_column), case_exact, kind)
+        if resolved.property is None:
+            raise InvalidFilter(f"'{resolved.path}' is not stored by this CRM, so it cannot be filtered.")
+        if resolved.row.kind == "manager":
+            raise InvalidFilter("Filtering on the manager is not supported.")
+        return _Column(Field("object", resolved.property.name), case_exact, kind)
+
+    def comparison(self, expr: Comparison) -> Criterion:
+        path = expr.path
+        _check_schema(path, (USER_URN, ENTERPRISE_URN))
+        name = _name(path).lower()
+        if path.schema and path.schema.lower() == USER_URN.lower():
+            name = _name(AttrPath(None, path.attribute, path.sub_attribute)).lower()
+
+        if name == "id":
+            field = Field("user", "id") if self._legacy_ids else Field("user", "scim_id")
+            column = _Column(field, True, "record_id" if self._legacy_ids else "string")
+            return self.compare(column, expr.op, expr.value, "id")
+        if name in ("meta.created", "meta.lastmodified"):
+            field = Field("user", "created" if name == "meta.created" else "updated")
+            return self.compare(_Column(field, True, "dateTime"), expr.op, expr.value, _name(path))
+
+        multi = self._multi_valued(path.attribute, path.sub_attribute)
+        if multi:
+            # emails.value eq "x": true when any stored email matches (RFC 7644 §3.4.2.2).
+            return _simplify_or([self.compare(self._column_of(r), expr.op, expr.value, r.path) for r in multi])
+
+        resolved = self._by_path.get(name)
+        if resolved is None:
+            raise InvalidFilter(f"'{_name(path)}' is not an attribute this server can filter on.")
+        return self.compare(self._column_of(resolved), expr.op, expr.value, resolved.path)
+
+    def _multi_valued(self, attribute: str, sub: str | None) -> list[ResolvedAttribute]:
+        wanted = attribute.lower()
+        if sub is not None and sub.lower() != "value":
+            return []
+        return [r for r in self._mapping.attributes
+                if r.row.slot.multi_valued and r.path.split("[", 1)[0].lower() == wanted]
+
+    def value_path(self, expr: ValuePath) -> Criterion:
+        candidates = self._multi_valued(expr.path.attribute, None)
+        if not candidates:
+            raise InvalidFilter(f"'{_name(expr.path)}' is not a multi-valued attribute this server stores.")
+        branches = [self._element(expr.filter, resolved) for resolved in candidates]
+        return _simplify_or(branches)
+
+    def _element(self, expr: Expr, resolved: ResolvedAttribute) -> Criterion:
+        """Translate a value filter for the one element type ``resolved`` stores."""
+        if isinstance(expr, And):
+            return _simplify_and([self._element(expr.left, resolved), self._element(expr.right, resolved)])
+        if isinstance(expr, Or):
+            return _simplify_or([self._element(expr.left, resolved), self._element(expr.right, resolved)])
+        if isinstance(expr, Not):
+            inner = self._element(expr.expr, resolved)
+            if isinstance(inner, Nothing):
+                return _ALWAYS
+            return Nothing() if inner == _ALWAYS else Negate(inner)
+        if isinstance(expr, ValuePath):
+            raise InvalidFilter("Value filters cannot be nested.")
+        sub = expr.path.attribute.lower()
+        if sub == "type":
+            return _ALWAYS if _static_match(resolved.row.slot.type_value or "", expr.op, expr.value) else Nothing()
+        if sub == "value":
+            return self.compare(self._column_of(resolved), expr.op, expr.value, resolved.path)
+        raise InvalidFilter(f"'{expr.path.attribute}' cannot be used inside a value filter on this server.")
+
+
+def _static_match(actual: str, op: str, value: Any) -> bool:
+    """Decide a comparison on a value known here (the ``type`` of a stored element)."""
+    if op == "pr":
+        return True
+    if not isinstance(value, str):
+        return op == "ne"
+    checks: dict[str, Callable[[str, str], bool]] = {
+        "eq": lambda a, b: a == b,
+        "ne": lambda a, b: a != b,
+        "co": lambda a, b: b in a,
+        "sw": lambda a, b: a.startswith(b),
+        "ew": lambda a, b: a.endswith(b),
+        "gt": lambda a, b: a > b,
+        "ge": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b,
+        "le": lambda a, b: a <= b,
+    }
+    return checks[op](actual.lower(), value.lower())
+
+
+def user_criteria(expr: Expr | None, mapping: UserMapping, *, legacy_ids: bool) -> Criterion:
+    """Return the store criteria for a user filter, always excluding deleted users."""
+    visible = Compare(Field("user", "scim_deleted"), "eq", False)
+    if expr is None:
+        return visible
+    return _simplify_and([UserFilterTranslator(mapping, legacy_ids=legacy_ids).translate(expr), visible])
+
+
+# ----------------------------------------------------------------------------------------------
+# Groups
+
+
+class GroupFilterTranslator(_Translator):
+    """Translates group filters: displayName, externalId, id and the meta dates."""
+
+    def __init__(self, *, legacy_ids: bool) -> None:
+        self._legacy_ids = legacy_ids
+
+    def comparison(self, expr: Comparison) -> Criterion:
+        path = expr.path
+        _check_schema(path, (GROUP_URN,))
+        name = _name(AttrPath(None, path.attribute, path.sub_attribute)).lower()
+        columns = {
+            "displayname": _Column(Field("group", "name"), False),
+            "externalid": _Column(Field("group", "external_id"), True),
+            "meta.created": _Column(Field("group", "created"), True, "dateTime"),
+            "meta.lastmodified": _Column(Field("group", "updated"), True, "dateTime"),
+        }
+        if name == "id":
+            field = Field("group", "id") if self._legacy_ids else Field("group", "scim_id")
+            column = _Column(field, True, "record_id" if self._legacy_ids else "string")
+            return self.compare(column, expr.op, expr.value, "id")
+        column = columns.get(name)
+        if column is None:
+            raise InvalidFilter(f"'{_name(path)}' is not an attribute this server can filter groups on.")
+        return self.compare(column, expr.op, expr.value, _name(path))
+
+
+def group_criteria(expr: Expr | None, *, legacy_ids: bool) -> Criterion:
+    """Return the store criteria for a group filter, always excluding deleted groups."""
+    visible = Compare(Field("group", "scim_deleted"), "eq", False)
+    if expr is None:
+        return visible
+    return _simplify_and([GroupFilterTranslator(legacy_ids=legacy_ids).translate(expr), visible])

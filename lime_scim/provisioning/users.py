@@ -1,0 +1,399 @@
+"""User use cases: create, read, search, replace, patch and soft-delete SCIM users.
+
+A SCIM user is a ``[user]`` row plus the coworker object linked to it. Each request runs in one
+unit of work, so a user and its coworker are written together or not at all, and a PATCH applies
+all of its operations or none.
+
+Matching and revival: userName is unique without regard to letter case. A POST whose userName
+names a user that SCIM deleted, or a CRM user that SCIM never managed, revives or adopts that
+same ``[user]`` row and coworker; a POST for a user SCIM already manages is a 409. A POST with a
+new userName whose externalId names a deleted user revives that user under the new userName.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..mapping.resolver import ResolvedAttribute, UserMapping, read_slot, write_slot
+from ..objectapi.port import LimeObject, ObjectApi, ObjectLink, UnitOfWork, UserRecord
+from ..scim.constants import ENTERPRISE_URN, USER_URN
+from ..scim.errors import InvalidValue, NotFound, Uniqueness
+from ..scim.patch import apply_patch, parse_patch_request
+from ..scim.projection import Projection
+from ..scim.schemas import USER_DEFINITION, USER_SCHEMA, load_resource
+from .common import Paging, list_response, meta, parse_optional_filter, store_errors
+from .ids import ResourceIds
+from .query import user_criteria
+
+logger = logging.getLogger(__name__)
+
+Values = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UserState:
+    """A user as stored: the ``[user]`` row and its coworker, which may not exist yet."""
+
+    user: UserRecord
+    coworker: LimeObject | None
+
+
+class UserService:
+    """The user use cases of one application."""
+
+    def __init__(self, api: ObjectApi, mapping: UserMapping, ids: ResourceIds, *, max_results: int) -> None:
+        self._api = api
+        self._mapping = mapping
+        self._ids = ids
+        self._max_results = max_results
+        self._stored = mapping.stored_attributes
+        self._link = ObjectLink(mapping.coworker.name, mapping.link_property)
+        self._attribute_of_property = {
+            r.property.name: r.path for r in self._stored if r.property is not None
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # Reads
+
+    def get(self, resource_id: str, *, base_url: str, projection: Projection = Projection()) -> dict[str, Any]:
+        with self._api.unit_of_work() as uow:
+            user = self._find(uow, resource_id)
+            return self._render(uow, [self._state(uow, user)], base_url, projection)[0]
+
+    def search(
+        self,
+        filter_text: str | None,
+        *,
+        start_index: int | None,
+        count: int | None,
+        base_url: str,
+        projection: Projection = Projection(),
+    ) -> dict[str, Any]:
+        expr = parse_optional_filter(filter_text)
+        criteria = user_criteria(expr, self._mapping, legacy_ids=self._ids.legacy)
+        paging = Paging.from_query(start_index, count, self._max_results)
+
+        with self._api.unit_of_work() as uow:
+            page = uow.query_users(criteria, link=self._link, offset=paging.start_index - 1, limit=paging.count)
+            users: Sequence[UserRecord] = page.records  # type: ignore[assignment]
+            states = self._states(uow, users)
+            resources = self._render(uow, states, base_url, projection) if states else []
+        return list_response(page.total, paging.start_index, resources)
+
+    # ------------------------------------------------------------------------------------------
+    # Writes
+
+    def create(self, body: Any, *, base_url: str) -> dict[str, Any]:
+        """Create the user, or revive/adopt the matching one; return the new representation."""
+        values = self._values_from_body(body)
+        with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_property):
+            state = self._match_for_create(uow, values)
+            if state is None:
+                user = uow.insert_user(username=values["userName"], fullname=values.get("displayName") or "",
+                                       active=True, external_id=values.get("externalId"), scim_managed=True)
+                state = UserState(user, None)
+                old: Values = {}
+                logger.info("Created user %s (record %s)", self._ids.of_user(user), user.id)
+            else:
+                old = self._values(uow, state)
+                logger.info("Revived or adopted user %s (record %s)", self._ids.of_user(state.user), state.user.id)
+            values.setdefault("active", True)
+            # A revival keeps the CRM data of attributes the client did not send.
+            merged = {**old, **{key: value for key, value in values.items() if value is not None}}
+            state = self._write(uow, state, merged, old, revive=True)
+            return self._render(uow, [state], base_url, Projection())[0]
+
+    def replace(self, resource_id: str, body: Any, *, base_url: str) -> dict[str, Any]:
+        """Replace every stored attribute with the body's (RFC 7644 §3.5.1)."""
+        values = self._values_from_body(body)
+        if isinstance(body, Mapping) and isinstance(body.get("id"), str) and body["id"] != resource_id:
+            raise InvalidValue(f"The id in the body ('{body['id']}') differs from the id in the URL "
+                               f"('{resource_id}'). Leave id out or send the same one.")
+        with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_property):
+            state = self._state(uow, self._find(uow, resource_id, for_update=True))
+            old = self._values(uow, state)
+            if values.get("active") is None:
+                values["active"] = old.get("active", True)
+            state = self._write(uow, state, values, old)
+            return self._render(uow, [state], base_url, Projection())[0]
+
+    def patch(self, resource_id: str, body: Any, *, base_url: str) -> dict[str, Any]:
+        """Apply a PatchOp message atomically; return the new representation."""
+        operations = parse_patch_request(body)
+        with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_property):
+            state = self._state(uow, self._find(uow, resource_id, for_update=True))
+            old = self._values(uow, state)
+            resource = self._wire(old)
+            patched = copy.deepcopy(resource)
+            if apply_patch(patched, operations, USER_DEFINITION):
+                values = self._values_from_body(patched)
+                if values.get("active") is None:
+                    values["active"] = old.get("active", True)
+                state = self._write(uow, state, values, old)
+            return self._render(uow, [state], base_url, Projection())[0]
+
+    def delete(self, resource_id: str) -> None:
+        """Deactivate the user and hide it from SCIM; no CRM data is removed (soft delete)."""
+        with self._api.unit_of_work(write=True) as uow:
+            state = self._state(uow, self._find(uow, resource_id, for_update=True))
+            uow.update_user(state.user.id, {"active": False, "scim_deleted": True})
+            inactive = self._inactive_property()
+            if state.coworker is not None and inactive is not None:
+                uow.update_object(self._mapping.coworker.name, state.coworker.id, {inactive: True})
+            logger.info("Deleted user %s (record %s) softly", resource_id, state.user.id)
+
+    # ------------------------------------------------------------------------------------------
+    # Lookups
+
+    def _find(self, uow: UnitOfWork, resource_id: str, *, for_update: bool = False) -> UserRecord:
+        user = self._ids.find_user(uow, resource_id, for_update=for_update)
+        if user is None or user.scim_deleted:
+            raise NotFound(f"No user has the id '{resource_id}'.")
+        return user
+
+    def _state(self, uow: UnitOfWork, user: UserRecord) -> UserState:
+        return self._states(uow, [user])[0]
+
+    def _states(self, uow: UnitOfWork, users: Sequence[UserRecord]) -> list[UserState]:
+        if not users:
+            return []
+        coworkers = uow.find_objects_in(self._link.limetype, self._link.user_property, [u.id for u in users])
+        by_user = {obj.values.get(self._link.user_property): obj for obj in coworkers}
+        return [UserState(user, by_user.get(user.id)) for user in users]
+
+    def _match_for_create(self, uow: UnitOfWork, values: Values) -> UserState | None:
+        existing = uow.find_user_by_username(values["userName"])
+        if existing is not None:
+            if existing.scim_managed and not existing.scim_deleted:
+                raise Uniqueness(
+                    f"A user with userName '{existing.username}' already exists (id "
+                    f"'{self._ids.of_user(existing)}'; userNames are compared without regard to letter "
+                    "case). Match the existing user instead of creating a new one."
+                )
+            return self._state(uow, uow.get_user(existing.id, for_update=True) or existing)
+        external_id = values.get("externalId")
+        if external_id:
+            for candidate in uow.find_users_by_external_id(external_id):
+                if candidate.scim_deleted:
+                    return self._state(uow, uow.get_user(candidate.id, for_update=True) or candidate)
+        return None
+
+    def _inactive_property(self) -> str | None:
+        resolved = self._mapping.attribute("active")
+        return resolved.property.name if resolved is not None and resolved.property is not None else None
+
+    # ------------------------------------------------------------------------------------------
+    # Values: one per mapped SCIM attribute path
+
+    def _values_from_body(self, body: Any) -> Values:
+        loaded = load_resource(USER_SCHEMA, body)
+        values: Values = {}
+        for resolved in self._mapping.attributes:
+            value = read_slot(loaded, resolved.row.slot)
+            # Microsoft's validation harness clears an attribute by sending "".
+            values[resolved.path] = None if value == "" else value
+        user_name = values.get("userName")
+        if not isinstance(user_name, str) or not user_name.strip():
+            raise InvalidValue("The attribute 'userName' is required and must not be empty.")
+        return values
+
+    def _values(self, uow: UnitOfWork, state: UserState) -> Values:
+        managers = self._manager_ids(uow, [state])
+        return self._values_of(state, managers)
+
+    def _values_of(self, state: UserState, managers: Mapping[int, UserRecord]) -> Values:
+        values: Values = {}
+        for resolved in self._stored:
+            values[resolved.path] = self._stored_value(resolved, state, managers)
+        return values
+
+    def _stored_value(self, resolved: ResolvedAttribute, state: UserState, managers: Mapping[int, UserRecord]) -> Any:
+        row = resolved.row
+        if row.user_column is not None:
+            value = getattr(state.user, row.user_column)
+            return None if value == "" else value
+        if state.coworker is None or resolved.property is None:
+            return None
+        raw = state.coworker.values.get(resolved.property.name)
+        if row.kind == "manager":
+            manager = managers.get(raw) if isinstance(raw, int) else None
+            return self._ids.of_user(manager) if manager is not None else None
+        if row.kind == "boolean" and raw is not None:
+            return (not raw) if row.inverted else bool(raw)
+        return None if raw == "" else raw
+
+    def _manager_ids(self, uow: UnitOfWork, states: Sequence[UserState]) -> dict[int, UserRecord]:
+        """Return, per manager coworker id, the manager's [user] record."""
+        resolved = self._mapping.attribute("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager")
+        if resolved is None or resolved.property is None:
+            return {}
+        coworker_ids = {s.coworker.values.get(resolved.property.name) for s in states if s.coworker is not None}
+        coworker_ids.discard(None)
+        if not coworker_ids:
+            return {}
+        coworkers = uow.get_objects(self._link.limetype, [i for i in coworker_ids if isinstance(i, int)])
+        user_ids = {cid: obj.values.get(self._link.user_property) for cid, obj in coworkers.items()}
+        users = uow.get_users([uid for uid in user_ids.values() if isinstance(uid, int)])
+        found: dict[int, UserRecord] = {}
+        for coworker_id, user_id in user_ids.items():
+            user = users.get(user_id) if isinstance(user_id, int) else None
+            if user is not None and not user.scim_deleted:
+                found[coworker_id] = user
+        return found
+
+    # ------------------------------------------------------------------------------------------
+    # Writing values
+
+    def _write(self, uow: UnitOfWork, state: UserState, new: Values, old: Values, *, revive: bool = False) -> UserState:
+        user_changes: dict[str, object] = {}
+        object_changes: dict[str, object] = {}
+        for resolved in self._stored:
+            value = new.get(resolved.path)
+            if value == old.get(resolved.path) and not (resolved.property and state.coworker is None):
+                continue
+            self._collect(uow, state, resolved, value, user_changes, object_changes)
+
+        if revive:
+            user_changes.update({"scim_deleted": False, "scim_managed": True})
+        elif not state.user.scim_managed:
+            user_changes["scim_managed"] = True
+
+        coworker = self._save_coworker(uow, state, object_changes)
+        if user_changes or coworker is not state.coworker:
+            user = uow.update_user(state.user.id, user_changes)
+        else:
+            user = state.user
+        return UserState(user, coworker)
+
+    def _collect(self, uow: UnitOfWork, state: UserState, resolved: ResolvedAttribute, value: Any,
+                 user_changes: dict[str, object], object_changes: dict[str, object]) -> None:
+        row = resolved.row
+        if row.user_column is not None:
+            if row.user_column == "fullname":
+                user_changes["fullname"] = value or ""
+            elif row.user_column == "active":
+                user_changes["active"] = True if value is None else bool(value)
+            else:
+                user_changes[row.user_column] = value
+        if resolved.property is None:
+            return
+        name = resolved.property.name
+        if row.kind == "manager":
+            object_changes[name] = self._manager_coworker_id(uow, state, value)
+        elif row.kind == "boolean":
+            active = True if value is None else bool(value)
+            object_changes[name] = (not active) if row.inverted else active
+        else:
+            object_changes[name] = value
+
+    def _manager_coworker_id(self, uow: UnitOfWork, state: UserState, manager_id: Any) -> int | None:
+        if manager_id is None:
+            return None
+        if not isinstance(manager_id, str):
+            raise InvalidValue("The manager must be given as the id of a user, as a string.")
+        manager = self._ids.find_user(uow, manager_id)
+        if manager is None or manager.scim_deleted:
+            raise InvalidValue(f"The manager id '{manager_id}' does not name a user on this server. "
+                               "Provision the manager first, then set the manager again.")
+        if manager.id == state.user.id and state.coworker is not None:
+            return state.coworker.id
+        return self._ensure_coworker(uow, manager).id
+
+    def _ensure_coworker(self, uow: UnitOfWork, user: UserRecord) -> LimeObject:
+        existing = uow.find_objects(self._link.limetype, self._link.user_property, user.id)
+        if existing:
+            return existing[0]
+        return self._insert_coworker(uow, user, {})
+
+    def _save_coworker(self, uow: UnitOfWork, state: UserState, changes: dict[str, object]) -> LimeObject | None:
+        limetype = self._link.limetype
+        if state.coworker is not None:
+            if not changes:
+                return state.coworker
+            return uow.update_object(limetype, state.coworker.id, changes)
+        adopted = self._adoptable_coworker(uow, state.user)
+        if adopted is not None:
+            changes = {**changes, self._link.user_property: state.user.id}
+            return uow.update_object(limetype, adopted.id, changes)
+        return self._insert_coworker(uow, state.user, changes)
+
+    def _adoptable_coworker(self, uow: UnitOfWork, user: UserRecord) -> LimeObject | None:
+        """Return the one unlinked coworker whose Email is the user's userName, if any.
+
+        Customer databases often hold coworkers that were entered before their users existed;
+        linking them keeps their history instead of creating a second coworker.
+        """
+        email = self._mapping.attribute('emails[type eq "work"].value')
+        if email is None or email.property is None:
+            return None
+        found = uow.find_objects(self._link.limetype, email.property.name, user.username, case_exact=False)
+        unlinked = [obj for obj in found if obj.values.get(self._link.user_property) is None]
+        return unlinked[0] if len(unlinked) == 1 else None
+
+    def _insert_coworker(self, uow: UnitOfWork, user: UserRecord, values: dict[str, object]) -> LimeObject:
+        values = {key: value for key, value in values.items() if value is not None}
+        values[self._link.user_property] = user.id
+        for prop in self._mapping.coworker.properties.values():
+            if prop.required and prop.default is None and values.get(prop.name) in (None, ""):
+                attribute = self._attribute_of_property.get(prop.name)
+                source = f" Send '{attribute}' for this user, or" if attribute else ""
+                raise InvalidValue(
+                    f"The coworker for user '{user.username}' cannot be created because its property "
+                    f"'{prop.name}' is required and has no value.{source} give the property a default "
+                    "value or a field label that the SCIM mapping fills."
+                )
+        return uow.insert_object(self._link.limetype, values)
+
+    # ------------------------------------------------------------------------------------------
+    # Rendering
+
+    def _wire(self, values: Values) -> dict[str, Any]:
+        """Return the stored values in wire form, the shape PATCH operations apply to."""
+        data: dict[str, Any] = {}
+        for resolved in self._stored:
+            value = values.get(resolved.path)
+            if resolved.row.kind == "manager":
+                if value is not None:
+                    data.setdefault("enterprise", {})["manager"] = {"value": value}
+                continue
+            write_slot(data, resolved.row.slot, value)
+        return USER_SCHEMA.dump(data)
+
+    def _render(self, uow: UnitOfWork, states: Sequence[UserState], base_url: str,
+                projection: Projection) -> list[dict[str, Any]]:
+        managers = self._manager_ids(uow, states)
+        groups = {} if projection.excludes("groups") else uow.groups_of_users([s.user.id for s in states])
+        rendered = []
+        for state in states:
+            values = self._values_of(state, managers)
+            data = self._representation(state, values, managers, base_url)
+            data["groups"] = [
+                {"value": self._ids.of_group(g), "ref": f"{base_url}/Groups/{self._ids.of_group(g)}",
+                 "display": g.name, "type": "direct"}
+                for g in groups.get(state.user.id, ()) if not g.scim_deleted
+            ]
+            rendered.append(projection.apply(USER_SCHEMA.dump(data), USER_DEFINITION))
+        return rendered
+
+    def _representation(self, state: UserState, values: Values, managers: Mapping[int, UserRecord],
+                        base_url: str) -> dict[str, Any]:
+        resource_id = self._ids.of_user(state.user)
+        data: dict[str, Any] = {"schemas": [USER_URN], "id": resource_id}
+        for resolved in self._stored:
+            if resolved.row.kind != "manager":
+                write_slot(data, resolved.row.slot, values.get(resolved.path))
+        manager_id = values.get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager")
+        if manager_id is not None:
+            manager = next((m for m in managers.values() if self._ids.of_user(m) == manager_id), None)
+            data["enterprise"] = {"manager": {
+                "value": manager_id,
+                "ref": f"{base_url}/Users/{manager_id}",
+                "display_name": manager.fullname if manager is not None else None,
+            }}
+            data["schemas"].append(ENTERPRISE_URN)
+        data["meta"] = meta(state.user, "User", f"{base_url}/Users/{resource_id}")
+        return data

@@ -1,0 +1,1 @@
+"""The web layer: the Flask blueprint, bearer authentication and SCIM HTTP responses."""

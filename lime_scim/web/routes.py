@@ -1,0 +1,241 @@
+"""Request handlers: one function per SCIM endpoint and method.
+
+The blueprint routes everything under the tenant URL to :func:`dispatch`, which splits the rest
+of the path into segments. Routing here rather than in Werkzeug's URL map means a doubled or
+trailing slash reaches the same handler without a redirect, and an unknown path or method is
+answered with a SCIM error instead of Flask's HTML page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request, Response
+
+from ..provisioning.application import ScimApplication
+from ..scim import discovery
+from ..scim.errors import InvalidSyntax, InvalidValue, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
+from ..scim.projection import Projection
+from ..scim.schemas import GROUP_DEFINITION, USER_DEFINITION
+from .responses import scim_response
+
+# Large enough for a member PATCH with thousands of member ids.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+_JSON_TYPES = ("application/scim+json", "application/json")
+_RESOURCES = (USER_DEFINITION, GROUP_DEFINITION)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request as the handlers see it."""
+
+    application: ScimApplication
+    request: Request
+    base_url: str
+    segments: tuple[str, ...]
+
+    def body(self) -> Any:
+        return read_json(self.request)
+
+    def projection(self) -> Projection:
+        args = self.request.args
+        return Projection.from_query(args.get("attributes"), args.get("excludedAttributes"))
+
+    def int_arg(self, name: str) -> int | None:
+        text = self.request.args.get(name)
+        if text is None or text == "":
+            return None
+        try:
+            return int(text)
+        except ValueError as error:
+            raise InvalidValue(f"The query parameter '{name}' must be an integer, got '{text}'.") from error
+
+
+Handler = Callable[[Call], Response]
+
+
+def read_json(request: Request) -> Any:
+    """Return the parsed JSON body; raise a SCIM error for a wrong type, size or syntax."""
+    mimetype = request.mimetype
+    if mimetype and mimetype not in _JSON_TYPES:
+        raise UnsupportedMediaType(f"The Content-Type '{mimetype}' is not supported. "
+                                   "Send application/scim+json or application/json.")
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body has {length} bytes; the limit is {MAX_BODY_BYTES}.")
+    data = request.get_data(cache=False)
+    if len(data) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body exceeds the limit of {MAX_BODY_BYTES} bytes.")
+    if not data.strip():
+        raise InvalidSyntax("The request body is empty; send a JSON object.")
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError as error:
+        raise InvalidSyntax("The request body is not valid UTF-8.") from error
+    except json.JSONDecodeError as error:
+        raise InvalidSyntax(f"The request body is not valid JSON: {error.msg} at line {error.lineno} "
+                            f"column {error.colno}.") from error
+    except RecursionError as error:
+        raise InvalidSyntax("The request body is nested too deeply.") from error
+
+
+# ----------------------------------------------------------------------------------------------
+# Users
+
+
+def list_users(call: Call) -> Response:
+    args = call.request.args
+    result = call.application.users.search(
+        args.get("filter"), start_index=call.int_arg("startIndex"), count=call.int_arg("count"),
+        base_url=call.base_url, projection=call.projection(),
+    )
+    return scim_response(result)
+
+
+def create_user(call: Call) -> Response:
+    resource = call.application.users.create(call.body(), base_url=call.base_url)
+    return scim_response(resource, 201, {"Location": resource["meta"]["location"],
+                                         "ETag": resource["meta"]["version"]})
+
+
+def get_user(call: Call) -> Response:
+    resource = call.application.users.get(call.segments[1], base_url=call.base_url, projection=call.projection())
+    return scim_response(resource)
+
+
+def replace_user(call: Call) -> Response:
+    resource = call.application.users.replace(call.segments[1], call.body(), base_url=call.base_url)
+    return scim_response(call.projection().apply(resource, USER_DEFINITION))
+
+
+def patch_user(call: Call) -> Response:
+    resource = call.application.users.patch(call.segments[1], call.body(), base_url=call.base_url)
+    return scim_response(call.projection().apply(resource, USER_DEFINITION))
+
+
+def delete_user(call: Call) -> Response:
+    call.application.users.delete(call.segments[1])
+    return scim_response(None, 204)
+
+
+# ----------------------------------------------------------------------------------------------
+# Groups
+
+
+def list_groups(call: Call) -> Response:
+    args = call.request.args
+    result = call.application.groups.search(
+        args.get("filter"), start_index=call.int_arg("startIndex"), count=call.int_arg("count"),
+        base_url=call.base_url, projection=call.projection(),
+    )
+    return scim_response(result)
+
+
+def create_group(call: Call) -> Response:
+    resource = call.application.groups.create(call.body(), base_url=call.base_url)
+    return scim_response(resource, 201, {"Location": resource["meta"]["location"]})
+
+
+def get_group(call: Call) -> Response:
+    resource = call.application.groups.get(call.segments[1], base_url=call.base_url, projection=call.projection())
+    return scim_response(resource)
+
+
+def replace_group(call: Call) -> Response:
+    resource = call.application.groups.replace(call.segments[1], call.body(), base_url=call.base_url)
+    return scim_response(call.projection().apply(resource, GROUP_DEFINITION))
+
+
+def patch_group(call: Call) -> Response:
+    args = call.request.args
+    # Entra expects 204 for group PATCHes; a client that names attributes gets the group back.
+    wants_body = "attributes" in args or "excludedAttributes" in args
+    resource = call.application.groups.patch(
+        call.segments[1], call.body(), base_url=call.base_url,
+        projection=call.projection() if wants_body else None,
+    )
+    return scim_response(None, 204) if resource is None else scim_response(resource)
+
+
+def delete_group(call: Call) -> Response:
+    call.application.groups.delete(call.segments[1])
+    return scim_response(None, 204)
+
+
+# ----------------------------------------------------------------------------------------------
+# Discovery
+
+
+def get_service_provider_config(call: Call) -> Response:
+    return scim_response(discovery.service_provider_config(call.application.features, call.base_url))
+
+
+def list_resource_types(call: Call) -> Response:
+    documents = [discovery.resource_type(definition, call.base_url) for definition in _RESOURCES]
+    return scim_response(_list(documents))
+
+
+def get_resource_type(call: Call) -> Response:
+    for definition in _RESOURCES:
+        if definition.name == call.segments[1]:
+            return scim_response(discovery.resource_type(definition, call.base_url))
+    raise NotFound(f"No resource type has the id '{call.segments[1]}'. Known: User, Group.")
+
+
+def list_schemas(call: Call) -> Response:
+    documents = [discovery.schema(definition, call.base_url) for definition in discovery.all_schemas(_RESOURCES)]
+    return scim_response(_list(documents))
+
+
+def get_schema(call: Call) -> Response:
+    for definition in discovery.all_schemas(_RESOURCES):
+        if definition.id == call.segments[1]:
+            return scim_response(discovery.schema(definition, call.base_url))
+    raise NotFound(f"No schema has the id '{call.segments[1]}'.")
+
+
+def _list(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    from ..provisioning.common import list_response
+
+    return list_response(len(documents), 1, documents)
+
+
+# ----------------------------------------------------------------------------------------------
+# Dispatch
+
+_COLLECTION = 1
+_MEMBER = 2
+
+ROUTES: dict[tuple[str, int], dict[str, Handler]] = {
+    ("users", _COLLECTION): {"GET": list_users, "POST": create_user},
+    ("users", _MEMBER): {"GET": get_user, "PUT": replace_user, "PATCH": patch_user, "DELETE": delete_user},
+    ("groups", _COLLECTION): {"GET": list_groups, "POST": create_group},
+    ("groups", _MEMBER): {"GET": get_group, "PUT": replace_group, "PATCH": patch_group, "DELETE": delete_group},
+    ("serviceproviderconfig", _COLLECTION): {"GET": get_service_provider_config},
+    ("resourcetypes", _COLLECTION): {"GET": list_resource_types},
+    ("resourcetypes", _MEMBER): {"GET": get_resource_type},
+    ("schemas", _COLLECTION): {"GET": list_schemas},
+    ("schemas", _MEMBER): {"GET": get_schema},
+}
+
+ENDPOINTS = "/Users, /Groups, /ServiceProviderConfig, /ResourceTypes and /Schemas"
+
+
+def find_handler(method: str, segments: tuple[str, ...]) -> Handler:
+    """Return the handler for ``method`` on the path ``segments``, or raise a SCIM error."""
+    key = (segments[0].lower(), len(segments)) if segments else ("", 0)
+    handlers = ROUTES.get(key)
+    if handlers is None:
+        path = "/" + "/".join(segments)
+        raise NotFound(f"There is no SCIM endpoint at '{path}'. The endpoints are {ENDPOINTS}.")
+    method = "GET" if method == "HEAD" else method
+    handler = handlers.get(method)
+    if handler is None:
+        allowed = tuple(sorted(handlers))
+        raise MethodNotAllowed(f"The method {method} is not allowed here. Allowed: {', '.join(allowed)}.",
+                               allowed=allowed)
+    return handler
