@@ -33,6 +33,7 @@ def register_blueprint(app: Flask, config: Mapping[str, Any] | None = None) -> B
     ``./application_config.yaml``) on the embedded store.
     """
     from .web.blueprint import create_blueprint
+    from .web.paths import MergeSlashes
 
     options = dict(config or {})
     provider = options.get("provider")
@@ -46,6 +47,7 @@ def register_blueprint(app: Flask, config: Mapping[str, Any] | None = None) -> B
         provider = EmbeddedApplications(load_config(path))
     blueprint = create_blueprint(provider)
     app.register_blueprint(blueprint)
+    app.wsgi_app = MergeSlashes(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions["lime_scim"] = provider
     logger.info("Mounted the SCIM blueprint at /<application>/api/v1/scim/")
     return blueprint

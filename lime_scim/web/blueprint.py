@@ -6,6 +6,8 @@ import logging
 import time
 
 from flask import Blueprint, Response, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import PathConverter
 
 from ..scim.errors import InternalError, NotFound, ScimError
 from .auth import check_bearer
@@ -17,18 +19,32 @@ logger = logging.getLogger(__name__)
 
 URL_PREFIX = "/<application>/api/v1/scim"
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_CONVERTER = "scim_rest"
+
+
+class _RestOfPathConverter(PathConverter):
+    """Matches the rest of the path, leading slashes included (Werkzeug's ``path`` does not)."""
+
+    regex = ".*?"
+    part_isolating = False
+
+
+def _add_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault(_CONVERTER, _RestOfPathConverter)
 
 
 def create_blueprint(provider: ApplicationProvider, *, name: str = "lime_scim") -> Blueprint:
     """Return a blueprint that serves every application ``provider`` knows."""
     blueprint = Blueprint(name, __name__, url_prefix=URL_PREFIX)
+    # Recorded first, so the converter exists before the rules below are added to the app.
+    blueprint.record_once(_add_converter)
 
     def serve(application: str, subpath: str = "") -> Response:
         return _serve(provider, application, subpath)
 
     # merge_slashes=False and strict_slashes=False: "/scim//Users" and "/scim/Users/" must reach
     # the handler directly, because a redirect would drop the body of a POST or PATCH.
-    for rule in ("", "/", "/<path:subpath>"):
+    for rule in ("", f"/<{_CONVERTER}:subpath>"):
         blueprint.add_url_rule(rule, view_func=serve, methods=_METHODS, strict_slashes=False,
                                merge_slashes=False, endpoint="serve" if rule == "" else f"serve{len(rule)}")
     return blueprint

@@ -15,7 +15,10 @@ def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     """Return ``body`` serialised as a SCIM JSON response; None gives an empty body."""
     data = b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     response = Response(data, status=status, headers=headers)
-    if body is not None:
+    if body is None:
+        # An empty response has no media type; Flask would otherwise label it text/html.
+        del response.headers["Content-Type"]
+    else:
         response.content_type = MEDIA_TYPE
     return response
 
