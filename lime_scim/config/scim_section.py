@@ -1,0 +1,185 @@
+"""Validation of one application's ``config.scim`` and ``secrets.scim`` sections."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._messages import describe_type, show_key, show_value
+from .errors import ConfigError
+from .model import DEFAULT_MAX_RESULTS, ScimSettings
+
+CONFIG_KEYS = ("enabled", "use_legacy_resource_ids", "database_url", "datamodel", "max_results")
+SECRET_KEYS = ("token", "database_url")
+
+# Enough to catch a host name or a file path given in place of a URL, without importing
+# SQLAlchemy into the config package.
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One raw ``scim`` section and where it sits, for error messages."""
+
+    source: str
+    application: str
+    part: str
+    values: Mapping[object, object]
+
+    @property
+    def prefix(self) -> str:
+        return f"{show_key(self.application)}.{self.part}.scim"
+
+    def error(self, key: str, problem: str, fix: str) -> ConfigError:
+        dotted = f"{self.prefix}.{key}"
+        message = f"{self.source}: {dotted} {problem}. {fix}"
+        return ConfigError(message, source=self.source, key=dotted)
+
+
+def _as_section(raw: object, *, source: str, application: str, part: str) -> _Section:
+    if raw is None:
+        return _Section(source, application, part, {})
+    if isinstance(raw, dict):
+        return _Section(source, application, part, raw)
+
+    dotted = f"{show_key(application)}.{part}.scim"
+    message = (
+        f"{source}: {dotted} must be a mapping of settings, got {describe_type(raw)}. "
+        "Write scim: followed by indented key: value lines."
+    )
+    raise ConfigError(message, source=source, key=dotted)
+
+
+def _check_keys(
+    section: _Section, allowed: tuple[str, ...], other_part_keys: tuple[str, ...]
+) -> None:
+    for key in section.values:
+        if key in allowed:
+            continue
+
+        name = show_key(key)
+        other_part = "secrets" if section.part == "config" else "config"
+        if key in other_part_keys:
+            target = f"{show_key(section.application)}.{other_part}.scim.{name}"
+            reason = " because it is a secret" if other_part == "secrets" else ""
+            raise section.error(name, "is not allowed here", f"Move it to {target}{reason}.")
+
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        suggestion = f"Did you mean {close[0]}? " if close else ""
+        fix = f"{suggestion}Allowed keys in {section.prefix}: {', '.join(allowed)}."
+        raise section.error(name, "is not a known setting", fix)
+
+
+def _read_bool(section: _Section, key: str, default: bool) -> bool:
+    value = section.values.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    problem = f"must be true or false, got {show_value(value)}"
+    raise section.error(key, problem, "Write true or false.")
+
+
+def _read_positive_int(section: _Section, key: str, default: int) -> int:
+    value = section.values.get(key)
+    if value is None:
+        return default
+    # bool is a subclass of int, so true would otherwise pass as 1.
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise section.error(
+        key,
+        f"must be a positive whole number, got {show_value(value)}",
+        f"Write a number such as {default}.",
+    )
+
+
+def _read_text(section: _Section, key: str, *, secret: bool) -> str | None:
+    """Return a text value, or None when unset. A secret value is never put in a message."""
+    value = section.values.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value_text = describe_type(value) if secret else show_value(value)
+        raise section.error(key, f"must be text, got {value_text}", "Put the value in quotes.")
+    if not value.strip():
+        raise section.error(key, "is empty", "Set a value or remove the key.")
+    return value
+
+
+def _read_database_url(config: _Section, secrets: _Section) -> str | None:
+    # Secrets win because a URL with a password belongs there.
+    section = secrets if secrets.values.get("database_url") is not None else config
+    url = _read_text(section, "database_url", secret=True)
+    if url is not None and not _URL_SCHEME.match(url):
+        raise section.error(
+            "database_url",
+            "is not a database URL",
+            "Write it as dialect://user@host/database, for example "
+            "postgresql+psycopg://scim@localhost/lime, or remove it to use SQLite.",
+        )
+    return url
+
+
+def _read_datamodel(config: _Section, base_dir: Path) -> Path | None:
+    text = _read_text(config, "datamodel", secret=False)
+    if text is None:
+        return None
+    path = Path(text)
+    return path if path.is_absolute() else base_dir / path
+
+
+def _read_token(secrets: _Section, *, enabled: bool, enabled_key: str) -> str | None:
+    value = secrets.values.get("token")
+    fix = f"Generate one with lime-scim token and set it as {secrets.prefix}.token."
+    if value is not None and not isinstance(value, str):
+        problem = f"must be text, got {describe_type(value)}"
+        raise secrets.error("token", problem, "Put the token in quotes.")
+
+    if value is None or not value.strip():
+        if enabled:
+            problem = "is missing" if value is None else "is empty"
+            raise secrets.error("token", f"{problem}, but {enabled_key} is true", fix)
+        return None
+
+    if any(character.isspace() for character in value):
+        raise secrets.error(
+            "token",
+            "contains spaces or line breaks",
+            "Set it to the token alone, exactly as lime-scim token prints it.",
+        )
+    return value
+
+
+def read_scim_settings(
+    application: str,
+    config_scim: object,
+    secrets_scim: object,
+    *,
+    source: str,
+    base_dir: Path,
+) -> ScimSettings:
+    """Validate the raw ``config.scim`` and ``secrets.scim`` values of one application.
+
+    A missing section or a key set to null (empty in YAML) takes the default. Raises
+    ConfigError for a section that is not a mapping, an unknown key, a value of the wrong
+    type, or an enabled application without a token.
+    """
+    config = _as_section(config_scim, source=source, application=application, part="config")
+    secrets = _as_section(secrets_scim, source=source, application=application, part="secrets")
+    _check_keys(config, CONFIG_KEYS, other_part_keys=SECRET_KEYS)
+    _check_keys(secrets, SECRET_KEYS, other_part_keys=CONFIG_KEYS)
+
+    enabled = _read_bool(config, "enabled", default=False)
+    return ScimSettings(
+        application=application,
+        enabled=enabled,
+        use_legacy_resource_ids=_read_bool(config, "use_legacy_resource_ids", default=True),
+        token=_read_token(secrets, enabled=enabled, enabled_key=f"{config.prefix}.enabled"),
+        database_url=_read_database_url(config, secrets),
+        datamodel=_read_datamodel(config, base_dir),
+        max_results=_read_positive_int(config, "max_results", default=DEFAULT_MAX_RESULTS),
+    )

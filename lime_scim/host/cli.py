@@ -1,0 +1,242 @@
+"""The ``lime-scim`` command line: ``token`` and ``serve``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from ..config import ConfigError, ConfigFile, load_config
+from .first_run import DEMO_APPLICATION, create_demo_config
+from .logs import LOG_LEVELS, configure_logging
+from .server import ScimServer, ServerOptions
+from .tokens import generate_token
+
+logger = logging.getLogger(__name__)
+
+PROG = "lime-scim"
+DEFAULT_CONFIG = Path("application_config.yaml")
+
+# Exit statuses. 2 is also what argparse uses for invalid arguments.
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG_ERROR = 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    port = _positive_int(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 65535, got {port}")
+    return port
+
+
+def _add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = subparsers.add_parser(
+        "serve",
+        help="serve SCIM for every enabled application in the config",
+        description=(
+            "Serve SCIM for every application whose scim.enabled is true, on gunicorn. "
+            f"Without --config and without ./{DEFAULT_CONFIG}, write that file with an "
+            f"enabled application {DEMO_APPLICATION!r} and a new token, print both, then start."
+        ),
+    )
+    serve.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help=f"application config file (default: ./{DEFAULT_CONFIG})",
+    )
+    serve.add_argument(
+        "--application",
+        metavar="NAME",
+        help=(
+            "serve only this application of an on-prem file. For a file of Lime Cloud "
+            "fragments, the application name (default: the file name without extension)"
+        ),
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="IP address or host name to listen on (default: 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=8080,
+        help="TCP port to listen on (default: 8080)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="number of worker processes (default: 1)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=4,
+        metavar="M",
+        help="request threads per worker process (default: 4)",
+    )
+    serve.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default="INFO",
+        metavar="LEVEL",
+        help=f"lowest level that is logged to stderr: {', '.join(LOG_LEVELS)} (default: INFO)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the ``lime-scim`` command line."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "SCIM 2.0 service provider that provisions Entra ID users and groups into Lime CRM."
+        ),
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers.add_parser(
+        "token",
+        help="print a new bearer token",
+        description="Print a new random bearer token of 128 hexadecimal characters.",
+    )
+    _add_serve_parser(subparsers)
+    return parser
+
+
+def _print_error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Until gunicorn installs its own handlers, SIGTERM would otherwise end the process
+    # with a nonzero status.
+    raise SystemExit(EXIT_OK)
+
+
+def _exit_status(code: object) -> int:
+    """Return the process exit status that ``sys.exit(code)`` gives."""
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return EXIT_FAILURE
+
+
+def _first_run(options: ServerOptions) -> None:
+    """Create the demo config, when it is missing, and print what Entra ID needs."""
+    token = create_demo_config(DEFAULT_CONFIG)
+    if token is None:
+        return
+
+    # The only place where a configured token is printed, so that the newcomer can paste
+    # it into Entra ID.
+    print(f"Created {DEFAULT_CONFIG.absolute()} with the application {DEMO_APPLICATION}.")
+    print(f"Tenant URL: {options.tenant_url(DEMO_APPLICATION)}")
+    print(f"Secret Token: {token}")
+    print(
+        "Enter both in Entra ID under Provisioning > Admin Credentials. "
+        "The token is stored in that file."
+    )
+    sys.stdout.flush()
+
+
+def _log_applications(config_file: ConfigFile) -> None:
+    logger.info("Loaded %s", config_file.path)
+    for settings in config_file.applications.values():
+        if not settings.enabled:
+            logger.info(
+                "Application %s is not served because its scim.enabled is false",
+                settings.application,
+            )
+
+
+def _load(args: argparse.Namespace, options: ServerOptions) -> ConfigFile:
+    """Load the config, after the first-run setup when --config is not given.
+
+    Raises ConfigError for an invalid config or one without an enabled application, and
+    OSError when the demo config cannot be written.
+    """
+    config_path: Path | None = args.config
+    if config_path is None:
+        config_path = DEFAULT_CONFIG
+        _first_run(options)
+
+    config_file = load_config(config_path, application=args.application)
+    if not config_file.enabled_applications():
+        message = (
+            f"{config_path}: no application is enabled. Set <application>.config.scim.enabled "
+            "to true and <application>.secrets.scim.token to a token from lime-scim token."
+        )
+        raise ConfigError(message, source=str(config_path))
+    return config_file
+
+
+def _serve(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    configure_logging(args.log_level)
+    options = ServerOptions(args.host, args.port, args.workers, args.threads, args.log_level)
+    try:
+        config_file = _load(args, options)
+    except ConfigError as error:
+        _print_error(str(error))
+        return EXIT_CONFIG_ERROR
+    except OSError as error:
+        _print_error(
+            f"cannot create {DEFAULT_CONFIG.absolute()}: {error.strerror}. "
+            "Run lime-scim serve in a writable folder, or pass --config."
+        )
+        return EXIT_FAILURE
+    _log_applications(config_file)
+
+    # Imported only here, so that the token command and config errors need no Flask.
+    from .app import create_app
+
+    server = ScimServer(config_file, options, app_factory=create_app)
+    try:
+        server.run()
+    except SystemExit as stop:
+        # Gunicorn ends the master and each worker with sys.exit, 0 after SIGTERM or SIGINT.
+        return _exit_status(stop.code)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``lime-scim`` command line and return the exit status.
+
+    ``token`` prints a new token. ``serve`` returns when gunicorn stops, with 0 after
+    SIGTERM or SIGINT, with 2 for an invalid config or no enabled application, and with
+    1 when the first-run config cannot be written.
+    """
+    args = build_parser().parse_args(argv)
+    if args.command == "token":
+        print(generate_token())
+        return EXIT_OK
+
+    try:
+        return _serve(args)
+    except KeyboardInterrupt:
+        # Ctrl+C before gunicorn has installed its own SIGINT handler.
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

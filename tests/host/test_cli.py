@@ -1,0 +1,283 @@
+"""Tests of the lime-scim command line, run through the installed console script."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from lime_scim.config import load_config
+from lime_scim.host.cli import main
+from tests.support.server import (
+    console_script,
+    free_port,
+    read_log,
+    running_server,
+    start_process,
+    stop_process,
+    wait_for_port,
+    write_config,
+)
+
+TOKEN_PATTERN = re.compile(r"[0-9a-f]{128}")
+TOKEN = "c0ffee" + "12" * 61
+SUBPROCESS_TIMEOUT_SECONDS = 60
+PRINT_TIMEOUT_SECONDS = 30
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(console_script()), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def enabled_application(token: str = TOKEN) -> dict[str, object]:
+    return {
+        "config": {"scim": {"enabled": True, "use_legacy_resource_ids": False}},
+        "secrets": {"scim": {"token": token}},
+    }
+
+
+def wait_for_output(
+    log_path: Path, pattern: re.Pattern[str], process: subprocess.Popen[bytes]
+) -> re.Match[str]:
+    deadline = time.monotonic() + PRINT_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        match = pattern.search(read_log(log_path))
+        if match:
+            return match
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    stop_process(process)
+    pytest.fail(f"no line matching {pattern.pattern!r} in the output:\n{read_log(log_path)}")
+
+
+# token
+
+
+def test_token_prints_128_hex_characters() -> None:
+    result = run_cli("token")
+
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout.endswith("\n")
+    assert TOKEN_PATTERN.fullmatch(result.stdout.strip())
+
+
+def test_token_differs_each_run() -> None:
+    first = run_cli("token").stdout.strip()
+    second = run_cli("token").stdout.strip()
+
+    assert first != second
+
+
+def test_token_through_python_module() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lime_scim.host", "token"],
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert result.returncode == 0
+    assert TOKEN_PATTERN.fullmatch(result.stdout.strip())
+
+
+def test_main_token_returns_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["token"])
+
+    assert status == 0
+    assert TOKEN_PATTERN.fullmatch(capsys.readouterr().out.strip())
+
+
+# serve: errors before the server starts
+
+
+def test_serve_invalid_config_exits_2(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    config_path.write_text(
+        f"myapp:\n  config:\n    scim:\n      enabled: 'yes'\n  secrets:\n    scim:\n      token: {TOKEN}\n"
+    )
+    result = run_cli("serve", "--config", str(config_path), "--port", str(free_port()))
+
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"lime-scim: error: {config_path}: myapp.config.scim.enabled")
+    assert "Write true or false." in lines[0]
+    assert TOKEN not in result.stderr
+    assert TOKEN not in result.stdout
+
+
+def test_serve_enabled_without_token_exits_2(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": {"config": {"scim": {"enabled": True}}}})
+    result = run_cli("serve", "--config", str(config_path), "--port", str(free_port()))
+
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert "myapp.secrets.scim.token is missing" in lines[0]
+    assert "lime-scim token" in lines[0]
+
+
+def test_serve_missing_config_exits_2(tmp_path: Path) -> None:
+    config_path = tmp_path / "nosuch.yaml"
+    result = run_cli("serve", "--config", str(config_path), "--port", str(free_port()), cwd=tmp_path)
+
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"lime-scim: error: {config_path}: file not found")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_no_enabled_application_exits_2(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": {"config": {"scim": {"enabled": False}}}, "other": {}})
+    result = run_cli("serve", "--config", str(config_path), "--port", str(free_port()))
+
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"lime-scim: error: {config_path}: no application is enabled")
+    assert "config.scim.enabled to true" in lines[0]
+    assert "lime-scim token" in lines[0]
+
+
+def test_serve_unknown_application_exits_2(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": enabled_application()})
+    result = run_cli("serve", "--config", str(config_path), "--application", "other", "--port", "1")
+
+    assert result.returncode == 2
+    assert "application other was not found" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["--port", "0"], ["--port", "65536"], ["--workers", "0"], ["--threads", "x"], ["--log-level", "LOUD"]],
+)
+def test_serve_invalid_option_exits_2(tmp_path: Path, option: list[str]) -> None:
+    result = run_cli("serve", "--config", str(tmp_path / "unused.yaml"), *option)
+
+    assert result.returncode == 2
+    assert f"argument {option[0]}" in result.stderr
+
+
+# serve: running servers
+
+
+def test_serve_logs_tenant_urls_not_token(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(
+        config_path,
+        {"alpha": enabled_application(), "beta": enabled_application(), "off": {}},
+    )
+
+    with running_server(config_path, workers=2, threads=2) as server:
+        deadline = time.monotonic() + PRINT_TIMEOUT_SECONDS
+        while "beta/api/v1/scim/" not in server.log and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = server.log
+
+    assert f"Serving application alpha at {server.base_url}/alpha/api/v1/scim/" in log
+    assert f"Serving application beta at {server.base_url}/beta/api/v1/scim/" in log
+    assert "Application off is not served" in log
+    assert TOKEN not in server.log
+    assert server.returncode == 0
+
+
+def test_serve_sigint_exits_0(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": enabled_application()})
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    args = ["serve", "--config", str(config_path), "--port", str(port)]
+    process = start_process(args, cwd=tmp_path, log_path=log_path)
+    wait_for_port(process, port, log_path)
+    # NOTE: the threaded worker of gunicorn 27.0.1 calls ThreadPoolExecutor.shutdown in its
+    # SIGINT handler. That deadlocks when the signal arrives while submit(), which holds the
+    # same lock, passes a new connection to the pool, and gunicorn then kills the worker
+    # after 30 s. Answering one request first ensures the port probe has been passed on.
+    response = requests.get(f"http://127.0.0.1:{port}/", timeout=PRINT_TIMEOUT_SECONDS)
+    assert response.status_code == 404
+
+    status = stop_process(process, sig=signal.SIGINT)
+
+    assert status == 0, read_log(log_path)
+
+
+def test_serve_first_run_creates_demo_config(tmp_path: Path) -> None:
+    port = free_port()
+    log_path = tmp_path.parent / f"{tmp_path.name}-first-run.log"
+    process = start_process(["serve", "--port", str(port)], cwd=tmp_path, log_path=log_path)
+    match = wait_for_output(log_path, re.compile(r"^Secret Token: (\S+)$", re.MULTILINE), process)
+    printed_token = match.group(1)
+    wait_for_port(process, port, log_path)
+
+    config_path = tmp_path / "application_config.yaml"
+    assert config_path.stat().st_mode & 0o777 == 0o600
+    settings = load_config(config_path).applications["demo"]
+    assert settings.enabled is True
+    assert settings.use_legacy_resource_ids is False
+    assert TOKEN_PATTERN.fullmatch(printed_token)
+    assert settings.token == printed_token
+    output = read_log(log_path)
+    assert f"Created {config_path}" in output
+    assert f"Tenant URL: http://127.0.0.1:{port}/demo/api/v1/scim/" in output
+    assert output.count(printed_token) == 1
+
+    status = stop_process(process)
+    assert status == 0, read_log(log_path)
+
+
+def test_serve_second_run_keeps_config(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"demo": enabled_application()})
+    original = config_path.read_bytes()
+    original_mtime = config_path.stat().st_mtime_ns
+    port = free_port()
+    log_path = tmp_path.parent / f"{tmp_path.name}-second-run.log"
+
+    process = start_process(["serve", "--port", str(port)], cwd=tmp_path, log_path=log_path)
+    wait_for_port(process, port, log_path)
+    status = stop_process(process)
+
+    assert status == 0, read_log(log_path)
+    assert config_path.read_bytes() == original
+    assert config_path.stat().st_mtime_ns == original_mtime
+    assert "Secret Token" not in read_log(log_path)
+    assert TOKEN not in read_log(log_path)
+
+
+def test_serve_first_run_then_second_run(tmp_path: Path) -> None:
+    log_path = tmp_path.parent / f"{tmp_path.name}-runs.log"
+    config_path = tmp_path / "application_config.yaml"
+
+    first_port = free_port()
+    first = start_process(["serve", "--port", str(first_port)], cwd=tmp_path, log_path=log_path)
+    wait_for_port(first, first_port, log_path)
+    assert stop_process(first) == 0, read_log(log_path)
+    created = config_path.read_bytes()
+
+    second_port = free_port()
+    second = start_process(["serve", "--port", str(second_port)], cwd=tmp_path, log_path=log_path)
+    wait_for_port(second, second_port, log_path)
+    assert stop_process(second) == 0, read_log(log_path)
+
+    assert config_path.read_bytes() == created
+    assert "Secret Token" not in read_log(log_path)
