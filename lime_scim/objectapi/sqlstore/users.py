@@ -1,0 +1,185 @@
+"""Unit-of-work operations on the ``[user]`` system table."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import ColumnElement, FromClause, Table, func, insert, select, update
+
+from ..port import Criterion, ObjectLink, Page, UnknownLimetype, UserRecord
+from .base import UnitOfWorkBase, checked_changes, utc_now
+from .errors import unique_violations_translated
+from .query import CriterionCompiler, FieldSource, fetch_in_chunks, fetch_page, references_table
+from .records import user_record
+from .values import contains_nul, is_record_id
+
+USER_WRITABLE_COLUMNS = frozenset(
+    {"username", "fullname", "active", "external_id", "scim_managed", "scim_deleted"}
+)
+# Columns a filter may name: every column of [user].
+USER_FILTER_COLUMNS = USER_WRITABLE_COLUMNS | {"id", "scim_id", "created", "updated", "version"}
+
+
+class UserOperations(UnitOfWorkBase):
+    """Reads and writes of ``[user]`` rows."""
+
+    def get_user(self, user_id: int, *, for_update: bool = False) -> UserRecord | None:
+        if not is_record_id(user_id):
+            return None
+        return self._fetch_user(self._tables.user.c.id == user_id, for_update=for_update)
+
+    def get_user_by_scim_id(self, scim_id: str, *, for_update: bool = False) -> UserRecord | None:
+        if contains_nul(scim_id):
+            return None
+        return self._fetch_user(self._tables.user.c.scim_id == scim_id, for_update=for_update)
+
+    def find_user_by_username(self, username: str) -> UserRecord | None:
+        """Return the user whose username equals ``username`` ignoring letter case.
+
+        NOTE: on SQLite, lower() folds only ASCII letters, so "Å" and "å" differ there, while
+        PostgreSQL folds them by the database's locale.
+        """
+        if contains_nul(username):
+            return None
+        column = self._tables.user.c.username
+        return self._fetch_user(func.lower(column) == func.lower(username), for_update=False)
+
+    def find_users_by_external_id(self, external_id: str) -> Sequence[UserRecord]:
+        """Return the users whose external id equals ``external_id`` exactly, ordered by id."""
+        if contains_nul(external_id):
+            return ()
+        table = self._tables.user
+        statement = select(table).where(table.c.external_id == external_id).order_by(table.c.id)
+        return tuple(user_record(row) for row in self._connection.execute(statement).mappings())
+
+    def get_users(self, user_ids: Iterable[int]) -> Mapping[int, UserRecord]:
+        """Return the existing users among ``user_ids`` by id; missing ids are left out."""
+        ids = [user_id for user_id in user_ids if is_record_id(user_id)]
+        rows = fetch_in_chunks(self._connection, self._tables.user, "id", ids)
+        return {row["id"]: user_record(row) for row in rows}
+
+    def get_users_by_scim_ids(self, scim_ids: Iterable[str]) -> Mapping[str, UserRecord]:
+        """Return the existing users among ``scim_ids`` by SCIM id; missing ids are left out."""
+        ids = [scim_id for scim_id in scim_ids if not contains_nul(scim_id)]
+        rows = fetch_in_chunks(self._connection, self._tables.user, "scim_id", ids)
+        return {row["scim_id"]: user_record(row) for row in rows}
+
+    def query_users(
+        self,
+        where: Criterion | None,
+        *,
+        link: ObjectLink | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Page:
+        """Return matching users ordered by id; ``Field("object", p)`` reads the linked object.
+
+        The linked object is LEFT OUTER JOINed only when the criterion names one of its
+        properties, so users without a linked object still match other conditions.
+        """
+        table = self._tables.user
+        sources = {"user": FieldSource("user", table, columns=USER_FILTER_COLUMNS)}
+        source: FromClause = table
+        joined = link is not None and references_table(where, "object")
+        if joined and link is not None:
+            object_table = self._linked_table(link)
+            sources["object"] = FieldSource(link.limetype, object_table, outer=True)
+            source = table.outerjoin(object_table, object_table.c[link.user_property] == table.c.id)
+
+        condition = CriterionCompiler(sources, self._dialect_name).compile(where)
+        total, rows = fetch_page(
+            self._connection, table, source, condition, joined=joined, offset=offset, limit=limit
+        )
+        return Page(total=total, records=tuple(user_record(row) for row in rows))
+
+    def insert_user(
+        self,
+        *,
+        username: str,
+        fullname: str = "",
+        active: bool = True,
+        external_id: str | None = None,
+        scim_managed: bool = False,
+    ) -> UserRecord:
+        """Insert a user with a new SCIM id and version 1.
+
+        Raises UniqueViolation when another user has the username in any letter case.
+        """
+        table = self._tables.user
+        values = checked_changes(
+            "user",
+            table,
+            {
+                "username": username,
+                "fullname": fullname,
+                "active": active,
+                "external_id": external_id,
+                "scim_managed": scim_managed,
+            },
+            USER_WRITABLE_COLUMNS,
+            not_empty={"username"},
+        )
+        now = utc_now()
+        values.update(
+            scim_id=str(uuid.uuid4()), scim_deleted=False, created=now, updated=now, version=1
+        )
+        with unique_violations_translated():
+            row = (
+                self._connection.execute(insert(table).values(values).returning(table))
+                .mappings()
+                .one()
+            )
+        return user_record(row)
+
+    def update_user(self, user_id: int, changes: Mapping[str, object]) -> UserRecord:
+        """Set the given columns (username, fullname, active, external_id, scim_managed,
+        scim_deleted), bump ``version`` and ``updated``; return the new record.
+
+        Empty ``changes`` write nothing and return the current record. Raises LookupError
+        when the user does not exist, and UniqueViolation on a taken username.
+        """
+        table = self._tables.user
+        values = checked_changes(
+            "user", table, changes, USER_WRITABLE_COLUMNS, not_empty={"username"}
+        )
+        if not values:
+            return self._require_user(user_id)
+
+        statement = (
+            update(table)
+            .where(table.c.id == user_id)
+            .values({**values, "version": table.c.version + 1, "updated": utc_now()})
+            .returning(table)
+        )
+        with unique_violations_translated():
+            row = self._connection.execute(statement).mappings().one_or_none()
+        if row is None:
+            raise LookupError(f"user {user_id} not found")
+        return user_record(row)
+
+    def _fetch_user(self, condition: ColumnElement[bool], *, for_update: bool) -> UserRecord | None:
+        statement = select(self._tables.user).where(condition)
+        if for_update:
+            # PostgreSQL locks the row. SQLite ignores FOR UPDATE, because a write unit of
+            # work there already holds the database write lock.
+            statement = statement.with_for_update()
+        row = self._connection.execute(statement).mappings().one_or_none()
+        return None if row is None else user_record(row)
+
+    def _require_user(self, user_id: int) -> UserRecord:
+        record = self.get_user(user_id)
+        if record is None:
+            raise LookupError(f"user {user_id} not found")
+        return record
+
+    def _linked_table(self, link: ObjectLink) -> Table:
+        limetype = self._datamodel.get(link.limetype)
+        if limetype is None:
+            raise UnknownLimetype(f"unknown limetype '{link.limetype}' in the object link")
+        prop = limetype.properties.get(link.user_property)
+        if prop is None or prop.type != "user":
+            raise UnknownLimetype(
+                f"limetype '{link.limetype}' has no property '{link.user_property}' of type user"
+            )
+        return self._tables.objects[link.limetype]
