@@ -1,8 +1,9 @@
-"""The ``lime-scim`` command line: ``token`` and ``serve``."""
+"""The ``lime-scim`` command line: ``token``, ``serve`` and ``export``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -10,7 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..config import ConfigError, ConfigFile, load_config
+from ..mapping.resolver import MappingError
+from ..objectapi.datamodel import DatamodelError
+from ..objectapi.sqlstore import SchemaMismatch
 from .first_run import DEMO_APPLICATION, create_demo_config
 from .logs import LOG_LEVELS, configure_logging
 from .server import ScimServer, ServerOptions
@@ -118,6 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print a new random bearer token of 128 hexadecimal characters.",
     )
     _add_serve_parser(subparsers)
+    export = subparsers.add_parser(
+        "export",
+        help="print an application's users, groups, memberships and coworkers as JSON",
+        description=(
+            "Print what the embedded store of one application holds: users, groups, "
+            "memberships and coworker objects (by property name), as JSON on stdout."
+        ),
+    )
+    export.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="PATH",
+                        help=f"application config file (default: ./{DEFAULT_CONFIG})")
+    export.add_argument("--application", required=True, metavar="NAME",
+                        help="the application to export")
     return parser
 
 
@@ -190,6 +208,40 @@ def _load(args: argparse.Namespace, options: ServerOptions) -> ConfigFile:
     return config_file
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import export_application
+
+    try:
+        config_file = load_config(args.config)
+        document = export_application(config_file, args.application)
+    except ConfigError as error:
+        _print_error(str(error))
+        return EXIT_CONFIG_ERROR
+    except KeyError:
+        _print_error(f"{args.config}: no application named {args.application!r}. "
+                     "Pass one of the application names in that file.")
+        return EXIT_CONFIG_ERROR
+    except (DatamodelError, MappingError) as error:
+        _print_error(str(error))
+        return EXIT_CONFIG_ERROR
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return EXIT_OK
+
+
+def _check_applications(config_file: ConfigFile) -> None:
+    """Open every enabled application once, so a broken datamodel stops serve with one line.
+
+    Workers open the applications again after gunicorn forks them; connections must not be
+    shared across a fork, so the ones opened here are closed.
+    """
+    from .applications import open_application
+
+    for settings in config_file.enabled_applications():
+        application = open_application(config_file, settings)
+        application.close()
+
+
 def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     configure_logging(args.log_level)
@@ -206,6 +258,15 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILURE
     _log_applications(config_file)
+    try:
+        _check_applications(config_file)
+    except (DatamodelError, MappingError, SchemaMismatch) as error:
+        _print_error(str(error))
+        return EXIT_CONFIG_ERROR
+    except SQLAlchemyError as error:
+        _print_error(f"cannot open the database of an application: {error.__class__.__name__}: "
+                     f"{str(error).splitlines()[0]}. Check database_url and that the server is running.")
+        return EXIT_CONFIG_ERROR
 
     # Imported only here, so that the token command and config errors need no Flask.
     from .app import create_app
@@ -230,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "token":
         print(generate_token())
         return EXIT_OK
+    if args.command == "export":
+        return _export(args)
 
     try:
         return _serve(args)

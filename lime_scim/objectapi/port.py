@@ -312,6 +312,10 @@ class UnitOfWork(Protocol):
         """Return the objects whose property equals one of ``values``."""
         ...
 
+    def list_objects(self, limetype: str, *, offset: int = 0, limit: int | None = None) -> Sequence[LimeObject]:
+        """Return the limetype's objects ordered by id, one page at a time."""
+        ...
+
     def insert_object(self, limetype: str, values: Mapping[str, object]) -> LimeObject:
         """Create an object; properties left out take their datamodel default."""
         ...

@@ -26,6 +26,11 @@ class ScimApplication:
     groups: GroupService
     features: ProviderFeatures
     mapping: UserMapping
+    api: ObjectApi
+
+    def close(self) -> None:
+        """Release the application's database connections."""
+        self.api.close()
 
 
 def build_application(settings: ScimSettings, api: ObjectApi) -> ScimApplication:
@@ -45,4 +50,5 @@ def build_application(settings: ScimSettings, api: ObjectApi) -> ScimApplication
         groups=GroupService(api, ids, max_results=settings.max_results),
         features=ProviderFeatures(max_results=settings.max_results),
         mapping=mapping,
+        api=api,
     )

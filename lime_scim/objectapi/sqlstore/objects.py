@@ -84,6 +84,17 @@ class ObjectOperations(UnitOfWorkBase):
         unique_rows = {row["id"]: row for row in rows}
         return tuple(self._to_object(info, unique_rows[key]) for key in sorted(unique_rows))
 
+    def list_objects(
+        self, limetype: str, *, offset: int = 0, limit: int | None = None
+    ) -> Sequence[LimeObject]:
+        """Return the limetype's objects ordered by id, skipping ``offset`` and at most ``limit``."""
+        info, table = self._limetype(limetype)
+        statement = select(table).order_by(table.c.id).offset(max(offset, 0))
+        if limit is not None:
+            statement = statement.limit(max(limit, 0))
+        rows = self._connection.execute(statement).mappings()
+        return tuple(self._to_object(info, row) for row in rows)
+
     def insert_object(self, limetype: str, values: Mapping[str, object]) -> LimeObject:
         """Create an object; properties left out take their datamodel default.
 
