@@ -21,7 +21,7 @@ from ..mapping.resolver import ResolvedAttribute, UserMapping
 from ..objectapi.port import AllOf, AnyOf, Compare, Criterion, Field, Negate, Nothing
 from ..scim.constants import ENTERPRISE_URN, GROUP_URN, USER_URN
 from ..scim.errors import InvalidFilter
-from ..scim.filter import And, AttrPath, Comparison, Expr, Not, Or, ValuePath
+from ..scim.filter import And, AttrPath, Comparison, Expr, Not, Or, ValuePath, chain_operands
 from .ids import parse_record_id
 
 _ALWAYS = AllOf(())
@@ -72,10 +72,11 @@ class _Translator:
     """Shared walk over the AST; subclasses say how an attribute path maps to a column."""
 
     def translate(self, expr: Expr) -> Criterion:
+        # chain_operands flattens long and/or chains, which would otherwise recurse once per term.
         if isinstance(expr, And):
-            return _simplify_and([self.translate(expr.left), self.translate(expr.right)])
+            return _simplify_and([self.translate(operand) for operand in chain_operands(expr)])
         if isinstance(expr, Or):
-            return _simplify_or([self.translate(expr.left), self.translate(expr.right)])
+            return _simplify_or([self.translate(operand) for operand in chain_operands(expr)])
         if isinstance(expr, Not):
             inner = self.translate(expr.expr)
             if isinstance(inner, Nothing):
@@ -105,6 +106,9 @@ class _Translator:
             if record_id is None:
                 return Nothing() if op == "eq" else _ALWAYS if op == "ne" else Nothing()
             value = record_id
+        if column.kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            # An unquoted number (externalId eq 12345) compares as text with a string attribute.
+            value = str(value)
         return Compare(column.field, op, value, case_exact=column.case_exact)  # type: ignore[arg-type]
 
 
@@ -184,9 +188,9 @@ class UserFilterTranslator(_Translator):
     def _element(self, expr: Expr, resolved: ResolvedAttribute) -> Criterion:
         """Translate a value filter for the one element type ``resolved`` stores."""
         if isinstance(expr, And):
-            return _simplify_and([self._element(expr.left, resolved), self._element(expr.right, resolved)])
+            return _simplify_and([self._element(operand, resolved) for operand in chain_operands(expr)])
         if isinstance(expr, Or):
-            return _simplify_or([self._element(expr.left, resolved), self._element(expr.right, resolved)])
+            return _simplify_or([self._element(operand, resolved) for operand in chain_operands(expr)])
         if isinstance(expr, Not):
             inner = self._element(expr.expr, resolved)
             if isinstance(inner, Nothing):
