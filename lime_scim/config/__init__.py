@@ -10,12 +10,13 @@ This package imports neither Flask nor the object API store, so the web layer, t
 
 from .errors import ConfigError
 from .loader import load_config, parse_config
-from .model import DEFAULT_MAX_RESULTS, ConfigFile, ScimSettings
+from .model import DEFAULT_MAX_RESULTS, ConfigFile, ExtraMapping, ScimSettings
 
 __all__ = [
     "DEFAULT_MAX_RESULTS",
     "ConfigError",
     "ConfigFile",
+    "ExtraMapping",
     "ScimSettings",
     "load_config",
     "parse_config",

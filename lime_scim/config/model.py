@@ -10,6 +10,20 @@ DEFAULT_MAX_RESULTS = 1000
 
 
 @dataclass(frozen=True)
+class ExtraMapping:
+    """One configured attribute mapping: a SCIM attribute path and exactly one target.
+
+    ``label`` finds a coworker property by field label, ``property`` by property name, and
+    ``user_column`` names a column of the ``[user]`` table.
+    """
+
+    attribute: str
+    label: str | None = None
+    property: str | None = None
+    user_column: str | None = None
+
+
+@dataclass(frozen=True)
 class ScimSettings:
     """The ``scim`` settings of one application, from ``config.scim`` and ``secrets.scim``.
 
@@ -24,6 +38,9 @@ class ScimSettings:
     database_url: str | None = field(default=None, repr=False)
     datamodel: Path | None = None
     max_results: int = DEFAULT_MAX_RESULTS
+    # The coworker limetype's name, when its table label is neither user nor coworker.
+    coworker_limetype: str | None = None
+    mappings: tuple[ExtraMapping, ...] = ()
 
 
 @dataclass(frozen=True)

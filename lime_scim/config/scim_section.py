@@ -10,9 +10,18 @@ from pathlib import Path
 
 from ._messages import describe_type, show_key, show_value
 from .errors import ConfigError
-from .model import DEFAULT_MAX_RESULTS, ScimSettings
+from .model import DEFAULT_MAX_RESULTS, ExtraMapping, ScimSettings
 
-CONFIG_KEYS = ("enabled", "use_legacy_resource_ids", "database_url", "datamodel", "max_results")
+CONFIG_KEYS = (
+    "enabled",
+    "use_legacy_resource_ids",
+    "database_url",
+    "datamodel",
+    "max_results",
+    "coworker_limetype",
+    "mappings",
+)
+MAPPING_TARGETS = ("label", "property", "user_column")
 SECRET_KEYS = ("token", "database_url")
 
 # Enough to catch a host name or a file path given in place of a URL, without importing
@@ -154,6 +163,43 @@ def _read_token(secrets: _Section, *, enabled: bool, enabled_key: str) -> str | 
     return value
 
 
+def _read_mapping_target(section: _Section, attribute: str, target: object) -> ExtraMapping:
+    key = f"mappings.{attribute}"
+    fix = (f"Write it as {attribute}: {{label: <field label>}}, {{property: <property name>}} "
+           "or {user_column: <[user] column>}.")
+    if not isinstance(target, dict):
+        raise section.error(key, f"must be a mapping with one target, got {show_value(target)}", fix)
+    unknown = [show_key(name) for name in target if name not in MAPPING_TARGETS]
+    if unknown:
+        raise section.error(key, f"has the unknown key {unknown[0]}", fix)
+    given = {name: value for name, value in target.items() if value is not None}
+    if len(given) != 1:
+        raise section.error(key, f"must name exactly one target, got {len(given)}", fix)
+    (name, value), = given.items()
+    if not isinstance(value, str) or not value.strip():
+        raise section.error(f"{key}.{name}", f"must be non-empty text, got {show_value(value)}", fix)
+    return ExtraMapping(attribute=attribute, **{str(name): value.strip()})
+
+
+def _read_mappings(section: _Section) -> tuple[ExtraMapping, ...]:
+    """Read ``mappings``: SCIM attribute paths to coworker properties or [user] columns."""
+    raw = section.values.get("mappings")
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise section.error(
+            "mappings", f"must be a mapping, got {describe_type(raw)}",
+            "Write one 'SCIM attribute: {label: <field label>}' line per attribute.",
+        )
+    mappings = []
+    for attribute, target in raw.items():
+        if not isinstance(attribute, str) or not attribute.strip():
+            raise section.error("mappings", f"has the key {show_value(attribute)}, which is not an "
+                                "attribute path", "Use SCIM attribute paths such as nickName as keys.")
+        mappings.append(_read_mapping_target(section, attribute.strip(), target))
+    return tuple(mappings)
+
+
 def read_scim_settings(
     application: str,
     config_scim: object,
@@ -182,4 +228,6 @@ def read_scim_settings(
         database_url=_read_database_url(config, secrets),
         datamodel=_read_datamodel(config, base_dir),
         max_results=_read_positive_int(config, "max_results", default=DEFAULT_MAX_RESULTS),
+        coworker_limetype=_read_text(config, "coworker_limetype", secret=False),
+        mappings=_read_mappings(config),
     )
