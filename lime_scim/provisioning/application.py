@@ -6,9 +6,10 @@ import logging
 from dataclasses import dataclass
 
 from ..config import ScimSettings
-from ..mapping.resolver import UserMapping, log_mapping_problems, resolve_user_mapping
+from ..mapping.resolver import log_mapping_problems, resolve_user_mapping
 from ..objectapi.port import ObjectApi
 from ..scim.discovery import ProviderFeatures
+from .binding import UserBinding, bind_user_mapping
 from .groups import GroupService
 from .ids import ResourceIds
 from .users import UserService
@@ -25,7 +26,7 @@ class ScimApplication:
     users: UserService
     groups: GroupService
     features: ProviderFeatures
-    mapping: UserMapping
+    binding: UserBinding
     api: ObjectApi
 
     def close(self) -> None:
@@ -40,15 +41,18 @@ def build_application(settings: ScimSettings, api: ObjectApi) -> ScimApplication
     """
     if not settings.token:
         raise ValueError(f"application {settings.application} has no token")
-    mapping = resolve_user_mapping(api.limetypes)
+    mapping = resolve_user_mapping(
+        api.limetypes, coworker_limetype=settings.coworker_limetype, extra=settings.mappings
+    )
     log_mapping_problems(settings.application, mapping)
+    binding = bind_user_mapping(mapping)
     ids = ResourceIds(legacy=settings.use_legacy_resource_ids)
     return ScimApplication(
         name=settings.application,
         token=settings.token,
-        users=UserService(api, mapping, ids, max_results=settings.max_results),
+        users=UserService(api, binding, ids, max_results=settings.max_results),
         groups=GroupService(api, ids, max_results=settings.max_results),
         features=ProviderFeatures(max_results=settings.max_results),
-        mapping=mapping,
+        binding=binding,
         api=api,
     )

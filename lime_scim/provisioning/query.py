@@ -17,7 +17,7 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
-from ..mapping.resolver import ResolvedAttribute, UserMapping
+from .binding import BoundAttribute, UserBinding
 from ..objectapi.port import AllOf, AnyOf, Compare, Criterion, Field, Negate, Nothing
 from ..scim.constants import ENTERPRISE_URN, GROUP_URN, USER_URN
 from ..scim.errors import InvalidFilter
@@ -129,22 +129,22 @@ def _check_schema(path: AttrPath, allowed: tuple[str, ...]) -> None:
 class UserFilterTranslator(_Translator):
     """Translates user filters using the application's resolved mapping."""
 
-    def __init__(self, mapping: UserMapping, *, legacy_ids: bool) -> None:
-        self._mapping = mapping
+    def __init__(self, binding: UserBinding, *, legacy_ids: bool) -> None:
+        self._binding = binding
         self._legacy_ids = legacy_ids
-        self._by_path = {r.path.lower(): r for r in mapping.attributes}
-        self._multi = {r.row.slot for r in mapping.attributes if r.row.slot.multi_valued}
+        self._by_path = {bound.path.lower(): bound for bound in binding.attributes}
 
-    def _column_of(self, resolved: ResolvedAttribute) -> _Column:
-        kind = "boolean" if resolved.row.kind == "boolean" else "string"
-        case_exact = resolved.path in ("externalId",)
-        if resolved.row.user_column is not None:
-            return _Column(Field("user", resolved.row.user_column), case_exact, kind)
-        if resolved.property is None:
-            raise InvalidFilter(f"'{resolved.path}' is not stored by this CRM, so it cannot be filtered.")
-        if resolved.row.kind == "manager":
+    def _column_of(self, bound: BoundAttribute) -> _Column:
+        kind = "boolean" if bound.kind == "boolean" else "string"
+        # RFC 7643 makes externalId case-exact; every other stored attribute is not.
+        case_exact = bound.path == "externalId"
+        if bound.user_column is not None:
+            return _Column(Field("user", bound.user_column), case_exact, kind)
+        if bound.property is None:
+            raise InvalidFilter(f"'{bound.path}' is not stored by this CRM, so it cannot be filtered.")
+        if bound.kind == "manager":
             raise InvalidFilter("Filtering on the manager is not supported.")
-        return _Column(Field("object", resolved.property.name), case_exact, kind)
+        return _Column(Field("object", bound.property.name), case_exact, kind)
 
     def comparison(self, expr: Comparison) -> Criterion:
         path = expr.path
@@ -161,7 +161,7 @@ class UserFilterTranslator(_Translator):
             field = Field("user", "created" if name == "meta.created" else "updated")
             return self.compare(_Column(field, True, "dateTime"), expr.op, expr.value, _name(path))
 
-        multi = self._multi_valued(path.attribute, path.sub_attribute)
+        multi = self._multi_valued(path.attribute, path.sub_attribute or "value") if path.schema is None else []
         if multi:
             # emails.value eq "x": true when any stored email matches (RFC 7644 §3.4.2.2).
             return _simplify_or([self.compare(self._column_of(r), expr.op, expr.value, r.path) for r in multi])
@@ -171,28 +171,33 @@ class UserFilterTranslator(_Translator):
             raise InvalidFilter(f"'{_name(path)}' is not an attribute this server can filter on.")
         return self.compare(self._column_of(resolved), expr.op, expr.value, resolved.path)
 
-    def _multi_valued(self, attribute: str, sub: str | None) -> list[ResolvedAttribute]:
+    def _multi_valued(self, attribute: str, sub: str | None) -> list[BoundAttribute]:
+        """Return the stored elements of a multi-valued attribute; ``sub`` None means any."""
         wanted = attribute.lower()
-        if sub is not None and sub.lower() != "value":
-            return []
-        return [r for r in self._mapping.attributes
-                if r.row.slot.multi_valued and r.path.split("[", 1)[0].lower() == wanted]
+        return [bound for bound in self._binding.attributes
+                if bound.slot.multi_valued and bound.name.lower() == wanted
+                and (sub is None or (bound.sub_name or "").lower() == sub.lower())]
 
     def value_path(self, expr: ValuePath) -> Criterion:
         candidates = self._multi_valued(expr.path.attribute, None)
         if not candidates:
             raise InvalidFilter(f"'{_name(expr.path)}' is not a multi-valued attribute this server stores.")
-        branches = [self._element(expr.filter, resolved) for resolved in candidates]
+        types = dict.fromkeys(bound.slot.type_value or "" for bound in candidates)
+        branches = []
+        for type_value in types:
+            subs = {(b.sub_name or "").lower(): b for b in candidates if b.slot.type_value == type_value}
+            branches.append(self._element(expr.filter, type_value, subs))
         return _simplify_or(branches)
 
-    def _element(self, expr: Expr, resolved: ResolvedAttribute) -> Criterion:
-        """Translate a value filter for the one element type ``resolved`` stores."""
+    def _element(self, expr: Expr, type_value: str, subs: dict[str, BoundAttribute]) -> Criterion:
+        """Translate a value filter for the elements of one ``type``, whose stored
+        sub-attributes are ``subs``."""
         if isinstance(expr, And):
-            return _simplify_and([self._element(operand, resolved) for operand in chain_operands(expr)])
+            return _simplify_and([self._element(operand, type_value, subs) for operand in chain_operands(expr)])
         if isinstance(expr, Or):
-            return _simplify_or([self._element(operand, resolved) for operand in chain_operands(expr)])
+            return _simplify_or([self._element(operand, type_value, subs) for operand in chain_operands(expr)])
         if isinstance(expr, Not):
-            inner = self._element(expr.expr, resolved)
+            inner = self._element(expr.expr, type_value, subs)
             if isinstance(inner, Nothing):
                 return _ALWAYS
             return Nothing() if inner == _ALWAYS else Negate(inner)
@@ -200,9 +205,13 @@ class UserFilterTranslator(_Translator):
             raise InvalidFilter("Value filters cannot be nested.")
         sub = expr.path.attribute.lower()
         if sub == "type":
-            return _ALWAYS if _static_match(resolved.row.slot.type_value or "", expr.op, expr.value) else Nothing()
-        if sub == "value":
-            return self.compare(self._column_of(resolved), expr.op, expr.value, resolved.path)
+            return _ALWAYS if _static_match(type_value, expr.op, expr.value) else Nothing()
+        bound = subs.get(sub)
+        if bound is not None:
+            return self.compare(self._column_of(bound), expr.op, expr.value, bound.path)
+        if any(sub in (other.sub_name or "").lower() for other in self._binding.attributes):
+            # Stored for other types only: no element of this type can match.
+            return Nothing()
         raise InvalidFilter(f"'{expr.path.attribute}' cannot be used inside a value filter on this server.")
 
 
@@ -226,12 +235,12 @@ def _static_match(actual: str, op: str, value: Any) -> bool:
     return checks[op](actual.lower(), value.lower())
 
 
-def user_criteria(expr: Expr | None, mapping: UserMapping, *, legacy_ids: bool) -> Criterion:
+def user_criteria(expr: Expr | None, binding: UserBinding, *, legacy_ids: bool) -> Criterion:
     """Return the store criteria for a user filter, always excluding deleted users."""
     visible = Compare(Field("user", "scim_deleted"), "eq", False)
     if expr is None:
         return visible
-    return _simplify_and([UserFilterTranslator(mapping, legacy_ids=legacy_ids).translate(expr), visible])
+    return _simplify_and([UserFilterTranslator(binding, legacy_ids=legacy_ids).translate(expr), visible])
 
 
 # ----------------------------------------------------------------------------------------------

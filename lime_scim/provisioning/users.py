@@ -18,13 +18,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..mapping.resolver import ResolvedAttribute, UserMapping, read_slot, write_slot
+from ..mapping.resolver import MANAGER_PATH
 from ..objectapi.port import LimeObject, ObjectApi, ObjectLink, UnitOfWork, UserRecord
-from ..scim.constants import ENTERPRISE_URN, USER_URN
+from ..scim.constants import USER_URN
 from ..scim.errors import InvalidValue, NotFound, Uniqueness
 from ..scim.patch import apply_patch, parse_patch_request
 from ..scim.projection import Projection
-from ..scim.schemas import USER_DEFINITION, USER_SCHEMA, load_resource
+from ..scim.schemas import load_resource, parse_boolean
+from .binding import BoundAttribute, UserBinding, read_slot, write_slot
 from .common import Paging, list_response, meta, parse_optional_filter, store_errors
 from .ids import ResourceIds
 from .query import user_criteria
@@ -45,15 +46,18 @@ class UserState:
 class UserService:
     """The user use cases of one application."""
 
-    def __init__(self, api: ObjectApi, mapping: UserMapping, ids: ResourceIds, *, max_results: int) -> None:
+    def __init__(self, api: ObjectApi, binding: UserBinding, ids: ResourceIds, *, max_results: int) -> None:
         self._api = api
-        self._mapping = mapping
+        self._binding = binding
+        self._mapping = binding.mapping
+        self._schema = binding.resource.schema
+        self._definition = binding.resource.definition
         self._ids = ids
         self._max_results = max_results
-        self._stored = mapping.stored_attributes
-        self._link = ObjectLink(mapping.coworker.name, mapping.link_property)
+        self._stored = binding.attributes
+        self._link = ObjectLink(self._mapping.coworker.name, self._mapping.link_property)
         self._attribute_of_property = {
-            r.property.name: r.path for r in self._stored if r.property is not None
+            bound.property.name: bound.path for bound in self._stored if bound.property is not None
         }
 
     # ------------------------------------------------------------------------------------------
@@ -74,7 +78,7 @@ class UserService:
         projection: Projection = Projection(),
     ) -> dict[str, Any]:
         expr = parse_optional_filter(filter_text)
-        criteria = user_criteria(expr, self._mapping, legacy_ids=self._ids.legacy)
+        criteria = user_criteria(expr, self._binding, legacy_ids=self._ids.legacy)
         paging = Paging.from_query(start_index, count, self._max_results)
 
         with self._api.unit_of_work() as uow:
@@ -129,7 +133,7 @@ class UserService:
             old = self._values(uow, state)
             resource = self._wire(old)
             patched = copy.deepcopy(resource)
-            if apply_patch(patched, operations, USER_DEFINITION):
+            if apply_patch(patched, operations, self._definition):
                 values = self._values_from_body(patched)
                 if values.get("active") is None:
                     values["active"] = old.get("active", True)
@@ -183,19 +187,19 @@ class UserService:
         return None
 
     def _inactive_property(self) -> str | None:
-        resolved = self._mapping.attribute("active")
-        return resolved.property.name if resolved is not None and resolved.property is not None else None
+        bound = self._binding.attribute("active")
+        return bound.property.name if bound is not None and bound.property is not None else None
 
     # ------------------------------------------------------------------------------------------
     # Values: one per mapped SCIM attribute path
 
     def _values_from_body(self, body: Any) -> Values:
-        loaded = load_resource(USER_SCHEMA, body)
+        loaded = load_resource(self._schema, body)
         values: Values = {}
-        for resolved in self._mapping.attributes:
-            value = read_slot(loaded, resolved.row.slot)
+        for bound in self._stored:
+            value = read_slot(loaded, bound.slot)
             # Microsoft's validation harness clears an attribute by sending "".
-            values[resolved.path] = None if value == "" else value
+            values[bound.path] = None if value == "" else value
         user_name = values.get("userName")
         if not isinstance(user_name, str) or not user_name.strip():
             raise InvalidValue("The attribute 'userName' is required and must not be empty.")
@@ -207,31 +211,34 @@ class UserService:
 
     def _values_of(self, state: UserState, managers: Mapping[int, UserRecord]) -> Values:
         values: Values = {}
-        for resolved in self._stored:
-            values[resolved.path] = self._stored_value(resolved, state, managers)
+        for bound in self._stored:
+            values[bound.path] = self._stored_value(bound, state, managers)
         return values
 
-    def _stored_value(self, resolved: ResolvedAttribute, state: UserState, managers: Mapping[int, UserRecord]) -> Any:
-        row = resolved.row
-        if row.user_column is not None:
-            value = getattr(state.user, row.user_column)
+    def _stored_value(self, bound: BoundAttribute, state: UserState, managers: Mapping[int, UserRecord]) -> Any:
+        if bound.user_column is not None:
+            value = getattr(state.user, bound.user_column)
             return None if value == "" else value
-        if state.coworker is None or resolved.property is None:
+        if state.coworker is None or bound.property is None:
             return None
-        raw = state.coworker.values.get(resolved.property.name)
-        if row.kind == "manager":
+        raw = state.coworker.values.get(bound.property.name)
+        if raw is None or raw == "":
+            return None
+        if bound.kind == "manager":
             manager = managers.get(raw) if isinstance(raw, int) else None
             return self._ids.of_user(manager) if manager is not None else None
-        if row.kind == "boolean" and raw is not None:
-            return (not raw) if row.inverted else bool(raw)
-        return None if raw == "" else raw
+        if bound.kind == "boolean":
+            return (not raw) if bound.inverted else bool(raw)
+        if isinstance(raw, bool):
+            return "true" if raw else "false"
+        return raw if isinstance(raw, str) else str(raw)
 
     def _manager_ids(self, uow: UnitOfWork, states: Sequence[UserState]) -> dict[int, UserRecord]:
         """Return, per manager coworker id, the manager's [user] record."""
-        resolved = self._mapping.attribute("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager")
-        if resolved is None or resolved.property is None:
+        bound = self._binding.attribute(MANAGER_PATH)
+        if bound is None or bound.property is None:
             return {}
-        coworker_ids = {s.coworker.values.get(resolved.property.name) for s in states if s.coworker is not None}
+        coworker_ids = {s.coworker.values.get(bound.property.name) for s in states if s.coworker is not None}
         coworker_ids.discard(None)
         if not coworker_ids:
             return {}
@@ -251,11 +258,11 @@ class UserService:
     def _write(self, uow: UnitOfWork, state: UserState, new: Values, old: Values, *, revive: bool = False) -> UserState:
         user_changes: dict[str, object] = {}
         object_changes: dict[str, object] = {}
-        for resolved in self._stored:
-            value = new.get(resolved.path)
-            if value == old.get(resolved.path) and not (resolved.property and state.coworker is None):
+        for bound in self._stored:
+            value = new.get(bound.path)
+            if value == old.get(bound.path) and not (bound.property and state.coworker is None):
                 continue
-            self._collect(uow, state, resolved, value, user_changes, object_changes)
+            self._collect(uow, state, bound, value, user_changes, object_changes)
 
         if revive:
             user_changes.update({"scim_deleted": False, "scim_managed": True})
@@ -269,26 +276,26 @@ class UserService:
             user = state.user
         return UserState(user, coworker)
 
-    def _collect(self, uow: UnitOfWork, state: UserState, resolved: ResolvedAttribute, value: Any,
+    def _collect(self, uow: UnitOfWork, state: UserState, bound: BoundAttribute, value: Any,
                  user_changes: dict[str, object], object_changes: dict[str, object]) -> None:
-        row = resolved.row
-        if row.user_column is not None:
-            if row.user_column == "fullname":
+        column = bound.user_column
+        if column is not None:
+            if column == "fullname":
                 user_changes["fullname"] = value or ""
-            elif row.user_column == "active":
+            elif column == "active":
                 user_changes["active"] = True if value is None else bool(value)
             else:
-                user_changes[row.user_column] = value
-        if resolved.property is None:
+                user_changes[column] = value
+        if bound.property is None:
             return
-        name = resolved.property.name
-        if row.kind == "manager":
+        name = bound.property.name
+        if bound.kind == "manager":
             object_changes[name] = self._manager_coworker_id(uow, state, value)
-        elif row.kind == "boolean":
+        elif bound.kind == "boolean":
             active = True if value is None else bool(value)
-            object_changes[name] = (not active) if row.inverted else active
+            object_changes[name] = (not active) if bound.inverted else active
         else:
-            object_changes[name] = value
+            object_changes[name] = _to_property(bound, value)
 
     def _manager_coworker_id(self, uow: UnitOfWork, state: UserState, manager_id: Any) -> int | None:
         if manager_id is None:
@@ -327,7 +334,7 @@ class UserService:
         Customer databases often hold coworkers that were entered before their users existed;
         linking them keeps their history instead of creating a second coworker.
         """
-        email = self._mapping.attribute('emails[type eq "work"].value')
+        email = self._binding.attribute('emails[type eq "work"].value')
         if email is None or email.property is None:
             return None
         found = uow.find_objects(self._link.limetype, email.property.name, user.username, case_exact=False)
@@ -354,14 +361,14 @@ class UserService:
     def _wire(self, values: Values) -> dict[str, Any]:
         """Return the stored values in wire form, the shape PATCH operations apply to."""
         data: dict[str, Any] = {}
-        for resolved in self._stored:
-            value = values.get(resolved.path)
-            if resolved.row.kind == "manager":
+        for bound in self._stored:
+            value = values.get(bound.path)
+            if bound.kind == "manager":
                 if value is not None:
-                    data.setdefault("enterprise", {})["manager"] = {"value": value}
+                    data.setdefault(bound.slot.attribute, {})[bound.slot.sub] = {"value": value}
                 continue
-            write_slot(data, resolved.row.slot, value)
-        return USER_SCHEMA.dump(data)
+            write_slot(data, bound.slot, value)
+        return self._schema.dump(data)
 
     def _render(self, uow: UnitOfWork, states: Sequence[UserState], base_url: str,
                 projection: Projection) -> list[dict[str, Any]]:
@@ -376,24 +383,43 @@ class UserService:
                  "display": g.name, "type": "direct"}
                 for g in groups.get(state.user.id, ()) if not g.scim_deleted
             ]
-            rendered.append(projection.apply(USER_SCHEMA.dump(data), USER_DEFINITION))
+            rendered.append(projection.apply(self._schema.dump(data), self._definition))
         return rendered
 
     def _representation(self, state: UserState, values: Values, managers: Mapping[int, UserRecord],
                         base_url: str) -> dict[str, Any]:
         resource_id = self._ids.of_user(state.user)
         data: dict[str, Any] = {"schemas": [USER_URN], "id": resource_id}
-        for resolved in self._stored:
-            if resolved.row.kind != "manager":
-                write_slot(data, resolved.row.slot, values.get(resolved.path))
-        manager_id = values.get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager")
-        if manager_id is not None:
-            manager = next((m for m in managers.values() if self._ids.of_user(m) == manager_id), None)
-            data["enterprise"] = {"manager": {
-                "value": manager_id,
-                "ref": f"{base_url}/Users/{manager_id}",
-                "display_name": manager.fullname if manager is not None else None,
-            }}
-            data["schemas"].append(ENTERPRISE_URN)
+        for bound in self._stored:
+            value = values.get(bound.path)
+            if bound.kind != "manager":
+                write_slot(data, bound.slot, value)
+            elif value is not None:
+                manager = next((m for m in managers.values() if self._ids.of_user(m) == value), None)
+                reference = {"value": value, "ref": f"{base_url}/Users/{value}"}
+                if manager is not None:
+                    reference["display_name"] = manager.fullname or manager.username
+                data.setdefault(bound.slot.attribute, {})[bound.slot.sub] = reference
+        for urn, key in self._binding.resource.extension_keys.items():
+            if data.get(key):
+                data["schemas"].append(urn)
         data["meta"] = meta(state.user, "User", f"{base_url}/Users/{resource_id}")
         return data
+
+
+def _to_property(bound: BoundAttribute, value: Any) -> object:
+    """Convert a SCIM string value to the type of the coworker property that stores it."""
+    prop = bound.property
+    if value is None or prop is None:
+        return value
+    try:
+        if prop.type == "integer":
+            return int(value)
+        if prop.type == "decimal":
+            return float(value)
+        if prop.type == "yesno":
+            return parse_boolean(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidValue(f"The value {value!r} of '{bound.path}' cannot be stored in the CRM field "
+                           f"'{prop.name}', which holds {prop.type} values.") from error
+    return value

@@ -2,7 +2,7 @@
 
 Attributes are snake_case in loaded data and carry their SCIM name in ``data_key``; readOnly
 attributes are ``dump_only``. The other RFC 7643 §7 characteristics sit in ``metadata`` so that
-:func:`resource_definition` can derive the :class:`~lime_scim.scim.definitions.ResourceDef` tree
+:func:`schema_definition` can derive the :class:`~lime_scim.scim.definitions.ResourceDef` tree
 that the PATCH engine, the filter checks and ``/Schemas`` read: the wire format and the
 discovery documents come from one definition and cannot drift apart.
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 
-from .constants import ENTERPRISE_URN, GROUP_URN, USER_URN
+from .constants import GROUP_URN
 from .definitions import AttributeDef, ResourceDef, SchemaDef
 from .errors import InvalidValue
 
@@ -58,7 +58,7 @@ class ScimBoolean(fields.Field[bool]):
         return None if value is None else bool(value)
 
 
-def _scim(
+def scim_metadata(
     type_: str = "string",
     *,
     case_exact: bool = False,
@@ -120,8 +120,9 @@ def load_resource(schema: Schema, data: Any) -> dict[str, Any]:
 
 
 def _wire_names(schema: Schema) -> dict[str, str]:
-    names: dict[str, str] = getattr(type(schema), "_wire_name_index", {})
-    if not names:
+    # Read from the class's own __dict__: generated subclasses must not see a parent's index.
+    names: dict[str, str] | None = type(schema).__dict__.get("_wire_name_index")
+    if names is None:
         names = {(f.data_key or name).lower(): (f.data_key or name) for name, f in schema.fields.items()}
         type.__setattr__(type(schema), "_wire_name_index", names)
     return names
@@ -156,69 +157,52 @@ def _describe_errors(messages: Any, prefix: str = "") -> str:
 
 
 class MetaSchema(ScimSchema):
-    resource_type = fields.String(data_key="resourceType", metadata=_scim(case_exact=True, mutability="readOnly"))
-    created = fields.String(metadata=_scim("dateTime", mutability="readOnly"))
-    last_modified = fields.String(data_key="lastModified", metadata=_scim("dateTime", mutability="readOnly"))
-    location = fields.String(metadata=_scim("reference", mutability="readOnly", reference_types=("uri",)))
-    version = fields.String(metadata=_scim(case_exact=True, mutability="readOnly"))
+    resource_type = fields.String(data_key="resourceType", metadata=scim_metadata(case_exact=True, mutability="readOnly"))
+    created = fields.String(metadata=scim_metadata("dateTime", mutability="readOnly"))
+    last_modified = fields.String(data_key="lastModified", metadata=scim_metadata("dateTime", mutability="readOnly"))
+    location = fields.String(metadata=scim_metadata("reference", mutability="readOnly", reference_types=("uri",)))
+    version = fields.String(metadata=scim_metadata(case_exact=True, mutability="readOnly"))
 
 
-def _id_field() -> fields.String:
+def id_field() -> fields.String:
     return fields.String(
         dump_only=True,
-        metadata=_scim(case_exact=True, mutability="readOnly", returned="always", uniqueness="server",
+        metadata=scim_metadata(case_exact=True, mutability="readOnly", returned="always", uniqueness="server",
                        description="Identifier of the resource, issued by the service provider."),
     )
 
 
-def _external_id_field() -> fields.String:
+def external_id_field() -> fields.String:
     return fields.String(
         data_key="externalId", allow_none=True,
-        metadata=_scim(case_exact=True, description="Identifier of the resource in the provisioning client."),
+        metadata=scim_metadata(case_exact=True, description="Identifier of the resource in the provisioning client."),
     )
 
 
-def _schemas_field() -> fields.List:
-    return fields.List(fields.String(), metadata=_scim("reference", case_exact=True, returned="always"))
+def schemas_field() -> fields.List:
+    return fields.List(fields.String(), metadata=scim_metadata("reference", case_exact=True, returned="always"))
 
 
-def _meta_field() -> fields.Nested:
-    return fields.Nested(MetaSchema, dump_only=True, metadata=_scim("complex", mutability="readOnly"))
+def meta_field() -> fields.Nested:
+    return fields.Nested(MetaSchema, dump_only=True, metadata=scim_metadata("complex", mutability="readOnly"))
 
 
 # ----------------------------------------------------------------------------------------------
-# User (RFC 7643 §4.1) and the enterprise extension (§4.3)
-
-
-class NameSchema(ScimSchema):
-    family_name = fields.String(data_key="familyName", allow_none=True, metadata=_scim(description="Family name."))
-    given_name = fields.String(data_key="givenName", allow_none=True, metadata=_scim(description="Given name."))
-
-
-class EmailSchema(ScimSchema):
-    value = fields.String(allow_none=True, metadata=_scim(description="Email address."))
-    type = fields.String(allow_none=True, metadata=_scim(canonical_values=("work", "home")))
-    primary = ScimBoolean(allow_none=True, metadata=_scim("boolean"))
-
-
-class PhoneNumberSchema(ScimSchema):
-    value = fields.String(allow_none=True, metadata=_scim(description="Phone number, stored as sent."))
-    type = fields.String(allow_none=True, metadata=_scim(canonical_values=("work", "mobile", "home")))
-    primary = ScimBoolean(allow_none=True, metadata=_scim("boolean"))
+# Complex attributes with behaviour of their own
 
 
 class UserGroupSchema(ScimSchema):
-    value = fields.String(metadata=_scim(case_exact=True, mutability="readOnly"))
-    ref = fields.String(data_key="$ref", metadata=_scim("reference", mutability="readOnly", reference_types=("Group",)))
-    display = fields.String(metadata=_scim(mutability="readOnly"))
-    type = fields.String(metadata=_scim(mutability="readOnly", canonical_values=("direct",)))
+    value = fields.String(metadata=scim_metadata(case_exact=True, mutability="readOnly"))
+    ref = fields.String(data_key="$ref", metadata=scim_metadata("reference", mutability="readOnly", reference_types=("Group",)))
+    display = fields.String(metadata=scim_metadata(mutability="readOnly"))
+    type = fields.String(metadata=scim_metadata(mutability="readOnly", canonical_values=("direct",)))
 
 
 class ManagerSchema(ScimSchema):
-    value = fields.String(allow_none=True, metadata=_scim(case_exact=True, description="Id of the manager's User."))
+    value = fields.String(allow_none=True, metadata=scim_metadata(case_exact=True, description="Id of the manager's User."))
     ref = fields.String(data_key="$ref", dump_only=True,
-                        metadata=_scim("reference", mutability="readOnly", reference_types=("User",)))
-    display_name = fields.String(data_key="displayName", dump_only=True, metadata=_scim(mutability="readOnly"))
+                        metadata=scim_metadata("reference", mutability="readOnly", reference_types=("User",)))
+    display_name = fields.String(data_key="displayName", dump_only=True, metadata=scim_metadata(mutability="readOnly"))
 
     @pre_load
     def wrap_bare_id(self, data: Any, **kwargs: Any) -> Any:
@@ -228,68 +212,38 @@ class ManagerSchema(ScimSchema):
         return data
 
 
-class EnterpriseUserSchema(ScimSchema):
-    manager = fields.Nested(ManagerSchema, allow_none=True,
-                            metadata=_scim("complex", description="The user's manager."))
-
-
-class UserSchema(ScimSchema):
-    schemas = _schemas_field()
-    id = _id_field()
-    external_id = _external_id_field()
-    meta = _meta_field()
-    user_name = fields.String(
-        data_key="userName", required=True,
-        metadata=_scim(returned="always", uniqueness="server",
-                       description="Unique login name; matched without regard to letter case."),
-    )
-    name = fields.Nested(NameSchema, allow_none=True, metadata=_scim("complex", description="The user's name."))
-    display_name = fields.String(data_key="displayName", allow_none=True, metadata=_scim(description="Full name."))
-    title = fields.String(allow_none=True, metadata=_scim(description="Job title."))
-    active = ScimBoolean(allow_none=True, metadata=_scim("boolean", description="False deactivates the user."))
-    emails = fields.List(fields.Nested(EmailSchema), allow_none=True,
-                         metadata=_scim("complex", description="Email addresses by type."))
-    phone_numbers = fields.List(fields.Nested(PhoneNumberSchema), data_key="phoneNumbers", allow_none=True,
-                                metadata=_scim("complex", description="Phone numbers by type."))
-    groups = fields.List(fields.Nested(UserGroupSchema), dump_only=True,
-                         metadata=_scim("complex", mutability="readOnly",
-                                        description="Groups the user is a member of."))
-    enterprise = fields.Nested(EnterpriseUserSchema, data_key=ENTERPRISE_URN, allow_none=True,
-                               metadata=_scim("complex"))
-
-
 # ----------------------------------------------------------------------------------------------
 # Group (RFC 7643 §4.2)
 
 
 class MemberSchema(ScimSchema):
-    value = fields.String(required=True, metadata=_scim(case_exact=True, mutability="immutable",
+    value = fields.String(required=True, metadata=scim_metadata(case_exact=True, mutability="immutable",
                                                         description="Id of the member User."))
     ref = fields.String(data_key="$ref", allow_none=True,
-                        metadata=_scim("reference", mutability="immutable", reference_types=("User",)))
-    display = fields.String(dump_only=True, metadata=_scim(mutability="readOnly"))
-    type = fields.String(allow_none=True, metadata=_scim(mutability="immutable", canonical_values=("User",)))
+                        metadata=scim_metadata("reference", mutability="immutable", reference_types=("User",)))
+    display = fields.String(dump_only=True, metadata=scim_metadata(mutability="readOnly"))
+    type = fields.String(allow_none=True, metadata=scim_metadata(mutability="immutable", canonical_values=("User",)))
 
 
 class GroupSchema(ScimSchema):
-    schemas = _schemas_field()
-    id = _id_field()
-    external_id = _external_id_field()
-    meta = _meta_field()
+    schemas = schemas_field()
+    id = id_field()
+    external_id = external_id_field()
+    meta = meta_field()
     display_name = fields.String(
         data_key="displayName", required=True,
-        metadata=_scim(returned="always", uniqueness="server",
+        metadata=scim_metadata(returned="always", uniqueness="server",
                        description="Group name, unique without regard to letter case."),
     )
     members = fields.List(fields.Nested(MemberSchema), allow_none=True,
-                          metadata=_scim("complex", description="Users in the group. Groups cannot be members."))
+                          metadata=scim_metadata("complex", description="Users in the group. Groups cannot be members."))
 
 
 # ----------------------------------------------------------------------------------------------
 # Definitions derived from the schemas
 
 
-def _field_definition(name: str, attribute: str, field: fields.Field[Any]) -> AttributeDef:
+def field_definition(name: str, attribute: str, field: fields.Field[Any]) -> AttributeDef:
     multi_valued = isinstance(field, fields.List)
     inner: fields.Field[Any] = field.inner if isinstance(field, fields.List) else field
     meta = field.metadata
@@ -297,7 +251,7 @@ def _field_definition(name: str, attribute: str, field: fields.Field[Any]) -> At
     if isinstance(inner, fields.Nested):
         nested = inner.schema
         sub_attributes = tuple(
-            _field_definition(sub.data_key or sub_name, sub_name, sub) for sub_name, sub in nested.fields.items()
+            field_definition(sub.data_key or sub_name, sub_name, sub) for sub_name, sub in nested.fields.items()
         )
     return AttributeDef(
         name=name,
@@ -316,33 +270,39 @@ def _field_definition(name: str, attribute: str, field: fields.Field[Any]) -> At
     )
 
 
-def _schema_definition(
+def schema_definition(
     schema: Schema, urn: str, name: str, description: str, *, attribute: str = "", skip: frozenset[str] = frozenset()
 ) -> SchemaDef:
     attributes = tuple(
-        _field_definition(field.data_key or field_name, field_name, field)
+        field_definition(field.data_key or field_name, field_name, field)
         for field_name, field in schema.fields.items()
         if (field.data_key or field_name) not in skip
     )
     return SchemaDef(id=urn, name=name, description=description, attributes=attributes, attribute=attribute)
 
 
+GROUP_SCHEMA = GroupSchema()
+GROUP_DEFINITION = ResourceDef(
+    name="Group", endpoint="/Groups", core=schema_definition(GROUP_SCHEMA, GROUP_URN, "Group", "Group")
+)
+
+
 def resource_definition(resource: str) -> ResourceDef:
-    """Return the definition tree of the ``User`` or ``Group`` resource type."""
-    if resource == "User":
-        user = UserSchema()
-        core = _schema_definition(user, USER_URN, "User", "User account", skip=frozenset({ENTERPRISE_URN}))
-        enterprise = _schema_definition(
-            EnterpriseUserSchema(), ENTERPRISE_URN, "EnterpriseUser", "Enterprise user", attribute="enterprise"
-        )
-        return ResourceDef(name="User", endpoint="/Users", core=core, extensions=(enterprise,))
+    """Return the definition of ``Group`` or of the default-mapping ``User`` resource type."""
     if resource == "Group":
-        return ResourceDef(name="Group", endpoint="/Groups",
-                           core=_schema_definition(GroupSchema(), GROUP_URN, "Group", "Group"))
+        return GROUP_DEFINITION
+    if resource == "User":
+        from .user_schema import USER_DEFINITION
+
+        return USER_DEFINITION
     raise KeyError(resource)
 
 
-USER_SCHEMA = UserSchema()
-GROUP_SCHEMA = GroupSchema()
-USER_DEFINITION = resource_definition("User")
-GROUP_DEFINITION = resource_definition("Group")
+def __getattr__(name: str) -> Any:
+    # The User schema lives in user_schema.py, which imports this module; the default one is
+    # also reachable from here, as the Group schema is, without an import cycle at load time.
+    if name in ("USER_SCHEMA", "USER_DEFINITION"):
+        from . import user_schema
+
+        return getattr(user_schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,14 +19,14 @@ from ..provisioning.application import ScimApplication
 from ..scim import discovery
 from ..scim.errors import InvalidSyntax, InvalidValue, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ..scim.projection import Projection
-from ..scim.schemas import GROUP_DEFINITION, USER_DEFINITION
+from ..scim.definitions import ResourceDef
+from ..scim.schemas import GROUP_DEFINITION
 from .responses import scim_response
 
 # Large enough for a member PATCH with thousands of member ids.
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 _JSON_TYPES = ("application/scim+json", "application/json")
-_RESOURCES = (USER_DEFINITION, GROUP_DEFINITION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,11 @@ class Call:
     request: Request
     base_url: str
     segments: tuple[str, ...]
+
+    @property
+    def resources(self) -> tuple[ResourceDef, ...]:
+        """The resource types this application serves, with its own User schema."""
+        return (self.application.binding.resource.definition, GROUP_DEFINITION)
 
     def body(self) -> Any:
         return read_json(self.request)
@@ -109,12 +114,12 @@ def get_user(call: Call) -> Response:
 
 def replace_user(call: Call) -> Response:
     resource = call.application.users.replace(call.segments[1], call.body(), base_url=call.base_url)
-    return scim_response(call.projection().apply(resource, USER_DEFINITION))
+    return scim_response(call.projection().apply(resource, call.resources[0]))
 
 
 def patch_user(call: Call) -> Response:
     resource = call.application.users.patch(call.segments[1], call.body(), base_url=call.base_url)
-    return scim_response(call.projection().apply(resource, USER_DEFINITION))
+    return scim_response(call.projection().apply(resource, call.resources[0]))
 
 
 def delete_user(call: Call) -> Response:
@@ -175,24 +180,24 @@ def get_service_provider_config(call: Call) -> Response:
 
 
 def list_resource_types(call: Call) -> Response:
-    documents = [discovery.resource_type(definition, call.base_url) for definition in _RESOURCES]
+    documents = [discovery.resource_type(definition, call.base_url) for definition in call.resources]
     return scim_response(_list(documents))
 
 
 def get_resource_type(call: Call) -> Response:
-    for definition in _RESOURCES:
+    for definition in call.resources:
         if definition.name == call.segments[1]:
             return scim_response(discovery.resource_type(definition, call.base_url))
     raise NotFound(f"No resource type has the id '{call.segments[1]}'. Known: User, Group.")
 
 
 def list_schemas(call: Call) -> Response:
-    documents = [discovery.schema(definition, call.base_url) for definition in discovery.all_schemas(_RESOURCES)]
+    documents = [discovery.schema(definition, call.base_url) for definition in discovery.all_schemas(call.resources)]
     return scim_response(_list(documents))
 
 
 def get_schema(call: Call) -> Response:
-    for definition in discovery.all_schemas(_RESOURCES):
+    for definition in discovery.all_schemas(call.resources):
         if definition.id == call.segments[1]:
             return scim_response(discovery.schema(definition, call.base_url))
     raise NotFound(f"No schema has the id '{call.segments[1]}'.")

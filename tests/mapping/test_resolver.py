@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 
 from lime_scim.mapping.labels import normalize_label
+from lime_scim.config import ExtraMapping
 from lime_scim.mapping.resolver import (
     DEFAULT_USER_MAPPING,
     MappingError,
-    Slot,
     find_coworker_limetype,
-    read_slot,
     resolve_user_mapping,
-    write_slot,
 )
 from lime_scim.objectapi.port import LimetypeInfo, PropertyInfo
 
@@ -134,18 +132,68 @@ def test_missing_user_link_is_error() -> None:
 
 
 def test_default_mapping_covers_design_table() -> None:
-    paths = {row.slot.path for row in DEFAULT_USER_MAPPING}
+    paths = {row.path for row in DEFAULT_USER_MAPPING}
 
     assert len(paths) == 13
     assert 'phoneNumbers[type eq "home"].value' in paths
 
 
-def test_slots_read_and_write_round_trip() -> None:
-    slot = Slot('emails[type eq "work"].value', "emails", "value", "work", multi_valued=True)
-    data: dict[str, object] = {}
+def test_coworker_limetype_override_by_name() -> None:
+    limetypes = {"staff": _coworker(table_label="person"), "other": _limetype("other", "user")}
 
-    write_slot(data, slot, "a@example.com")
+    mapping = resolve_user_mapping(limetypes, coworker_limetype="staff")
 
-    assert data == {"emails": [{"value": "a@example.com", "type": "work"}]}
-    assert read_slot(data, slot) == "a@example.com"
-    assert read_slot({"emails": [{"value": "x", "type": "WORK"}]}, slot) == "x"
+    assert mapping.coworker.name == "coworker"
+
+
+def test_coworker_limetype_override_unknown() -> None:
+    with pytest.raises(MappingError) as raised:
+        resolve_user_mapping({"coworker": _coworker()}, coworker_limetype="staff")
+
+    assert "'staff'" in str(raised.value)
+    assert "coworker" in str(raised.value)
+
+
+def test_extra_mapping_by_label_and_property() -> None:
+    nick = PropertyInfo("nick", "string", label="Nickname")
+    dept = PropertyInfo("dept", "string")
+    extra = (
+        ExtraMapping("nickName", label="nickname"),
+        ExtraMapping("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", property="dept"),
+    )
+
+    mapping = resolve_user_mapping({"coworker": _coworker(nick, dept)}, extra=extra)
+
+    assert mapping.attribute("nickName").property.name == "nick"  # type: ignore[union-attr]
+    department = mapping.attribute("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department")
+    assert department is not None
+    assert department.property is not None
+    assert department.property.name == "dept"
+
+
+def test_extra_mapping_replaces_default_row() -> None:
+    job = PropertyInfo("role", "string")
+
+    mapping = resolve_user_mapping({"coworker": _coworker(job)}, extra=(ExtraMapping("title", property="role"),))
+
+    titles = [r for r in mapping.attributes if r.path == "title"]
+    assert len(titles) == 1
+    assert titles[0].property is not None
+    assert titles[0].property.name == "role"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (ExtraMapping("nickName", label="Nickname"), "a property labelled 'nickname'"),
+        (ExtraMapping("nickName", property="nick"), "the property 'nick'"),
+        (ExtraMapping("nickName", user_column="email"), "[user] column 'email'"),
+        (ExtraMapping("nickName", property="username"), "cannot hold a SCIM attribute value"),
+        (ExtraMapping("nickName", property="surname"), "Both 'name.familyName' and 'nickName'"),
+    ],
+)
+def test_extra_mapping_pointing_at_nothing(extra: ExtraMapping, expected: str) -> None:
+    with pytest.raises(MappingError) as raised:
+        resolve_user_mapping({"coworker": _coworker()}, extra=(extra,))
+
+    assert expected in str(raised.value)
