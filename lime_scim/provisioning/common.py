@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -69,9 +69,22 @@ def parse_optional_filter(text: str | None) -> Expr | None:
     return parse_filter(text)
 
 
+USER_COLUMN_ATTRIBUTES = {
+    ("user", "username"): "userName",
+    ("user", "fullname"): "displayName",
+    ("user", "external_id"): "externalId",
+    ("group", "name"): "displayName",
+    ("group", "external_id"): "externalId",
+}
+
+
 @contextmanager
-def store_errors(describe_property: dict[str, str] | None = None) -> Iterator[None]:
-    """Turn the store's uniqueness and value errors into SCIM errors with actionable details."""
+def store_errors(attributes: Mapping[tuple[str, str], str] | None = None) -> Iterator[None]:
+    """Turn the store's uniqueness and value errors into SCIM errors with actionable details.
+
+    ``attributes`` names the SCIM attribute stored in each (limetype, property) pair, so the
+    detail says which attribute the client must change.
+    """
     try:
         yield
     except UniqueViolation as error:
@@ -81,6 +94,8 @@ def store_errors(describe_property: dict[str, str] | None = None) -> Iterator[No
         raise Uniqueness("A user with this userName already exists (userNames are compared without "
                          "regard to letter case). Match the existing user instead of creating one.") from error
     except ValueRejected as error:
-        attribute = (describe_property or {}).get(error.property, error.property)
-        raise InvalidValue(f"The value of '{attribute}' was rejected by the CRM field "
-                           f"'{error.limetype}.{error.property}': {error.reason}.") from error
+        key = (error.limetype, error.property)
+        attribute = (attributes or {}).get(key) or USER_COLUMN_ATTRIBUTES.get(key, error.property)
+        raise InvalidValue(f"The value of '{attribute}' does not fit the CRM field "
+                           f"'{error.limetype}.{error.property}' ({error.reason}). "
+                           "Send a value the field accepts.") from error

@@ -59,6 +59,9 @@ class UserService:
         self._attribute_of_property = {
             bound.property.name: bound.path for bound in self._stored if bound.property is not None
         }
+        self._attribute_of_field = {
+            (self._link.limetype, name): path for name, path in self._attribute_of_property.items()
+        }
 
     # ------------------------------------------------------------------------------------------
     # Reads
@@ -94,7 +97,7 @@ class UserService:
     def create(self, body: Any, *, base_url: str) -> dict[str, Any]:
         """Create the user, or revive/adopt the matching one; return the new representation."""
         values = self._values_from_body(body)
-        with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_property):
+        with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_field):
             state = self._match_for_create(uow, values)
             if state is None:
                 user = uow.insert_user(username=values["userName"], fullname=values.get("displayName") or "",
@@ -117,7 +120,7 @@ class UserService:
         if isinstance(body, Mapping) and isinstance(body.get("id"), str) and body["id"] != resource_id:
             raise InvalidValue(f"The id in the body ('{body['id']}') differs from the id in the URL "
                                f"('{resource_id}'). Leave id out or send the same one.")
-        with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_property):
+        with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_field):
             state = self._state(uow, self._find(uow, resource_id, for_update=True))
             old = self._values(uow, state)
             if values.get("active") is None:
@@ -128,7 +131,7 @@ class UserService:
     def patch(self, resource_id: str, body: Any, *, base_url: str) -> dict[str, Any]:
         """Apply a PatchOp message atomically; return the new representation."""
         operations = parse_patch_request(body)
-        with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_property):
+        with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_field):
             state = self._state(uow, self._find(uow, resource_id, for_update=True))
             old = self._values(uow, state)
             resource = self._wire(old)
