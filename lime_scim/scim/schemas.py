@@ -192,17 +192,22 @@ def meta_field() -> fields.Nested:
 
 
 class UserGroupSchema(ScimSchema):
-    value = fields.String(metadata=scim_metadata(case_exact=True, mutability="readOnly"))
-    ref = fields.String(data_key="$ref", metadata=scim_metadata("reference", mutability="readOnly", reference_types=("Group",)))
-    display = fields.String(metadata=scim_metadata(mutability="readOnly"))
-    type = fields.String(metadata=scim_metadata(mutability="readOnly", canonical_values=("direct",)))
+    value = fields.String(metadata=scim_metadata(case_exact=True, mutability="readOnly",
+                                                 description="Id of the Group."))
+    ref = fields.String(data_key="$ref", metadata=scim_metadata("reference", mutability="readOnly", reference_types=("Group",),
+                                                                description="URI of the Group."))
+    display = fields.String(metadata=scim_metadata(mutability="readOnly", description="displayName of the Group."))
+    type = fields.String(metadata=scim_metadata(mutability="readOnly", canonical_values=("direct",),
+                                                description="Always direct, because groups are flat."))
 
 
 class ManagerSchema(ScimSchema):
     value = fields.String(allow_none=True, metadata=scim_metadata(case_exact=True, description="Id of the manager's User."))
     ref = fields.String(data_key="$ref", dump_only=True,
-                        metadata=scim_metadata("reference", mutability="readOnly", reference_types=("User",)))
-    display_name = fields.String(data_key="displayName", dump_only=True, metadata=scim_metadata(mutability="readOnly"))
+                        metadata=scim_metadata("reference", mutability="readOnly", reference_types=("User",),
+                                               description="URI of the manager's User."))
+    display_name = fields.String(data_key="displayName", dump_only=True,
+                                 metadata=scim_metadata(mutability="readOnly", description="Name of the manager."))
 
     @pre_load
     def wrap_bare_id(self, data: Any, **kwargs: Any) -> Any:
@@ -220,9 +225,12 @@ class MemberSchema(ScimSchema):
     value = fields.String(required=True, metadata=scim_metadata(case_exact=True, mutability="immutable",
                                                         description="Id of the member User."))
     ref = fields.String(data_key="$ref", allow_none=True,
-                        metadata=scim_metadata("reference", mutability="immutable", reference_types=("User",)))
-    display = fields.String(dump_only=True, metadata=scim_metadata(mutability="readOnly"))
-    type = fields.String(allow_none=True, metadata=scim_metadata(mutability="immutable", canonical_values=("User",)))
+                        metadata=scim_metadata("reference", mutability="immutable", reference_types=("User",),
+                                               description="URI of the member User."))
+    display = fields.String(dump_only=True, metadata=scim_metadata(mutability="readOnly",
+                                                                   description="Name of the member User."))
+    type = fields.String(allow_none=True, metadata=scim_metadata(mutability="immutable", canonical_values=("User",),
+                                                                 description="Always User, because groups cannot be members."))
 
 
 class GroupSchema(ScimSchema):

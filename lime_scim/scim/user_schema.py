@@ -72,7 +72,9 @@ def _multi(name: str, description: str, types: tuple[str, ...], **extra: FieldFa
         "primary": _flag("True for the preferred value."),
     }
     subs.update(extra)
-    return CatalogueEntry(name, sub_attributes=subs, multi_valued=True, description=f"{description.capitalize()}s.")
+    noun = description.capitalize()
+    plural = f"{noun}es" if noun.endswith("s") else f"{noun}s"
+    return CatalogueEntry(name, sub_attributes=subs, multi_valued=True, description=f"{plural}.")
 
 
 # RFC 7643 §4.1. password is left out: this service provider never stores or accepts passwords,

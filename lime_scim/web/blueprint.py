@@ -67,6 +67,7 @@ def _serve(provider: ApplicationProvider, application: str, subpath: str) -> Res
     if response.status_code == 201 and location:
         # A POST has no id in its path, so the line names the resource it created.
         resource_id = location.rstrip("/").rsplit("/", 1)[-1]
+
     duration_ms = (time.perf_counter() - started) * 1000
     logger.info("%s %s %s %s %.1fms id=%s", application, request.method, request.path,
                 response.status_code, duration_ms, resource_id)
