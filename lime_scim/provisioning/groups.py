@@ -69,6 +69,10 @@ class GroupService:
         name = self._name(loaded)
         with self._api.unit_of_work(write=True) as uow, store_errors():
             existing = uow.find_group_by_name(name)
+            if existing is not None:
+                # Read the group again under a row lock, because on PostgreSQL a concurrent POST
+                # can revive it between the lookup and the lock. This POST then gets 409.
+                existing = uow.get_group(existing.id, for_update=True) or existing
             if existing is None:
                 group = uow.insert_group(name=name, external_id=loaded.get("external_id"), scim_managed=True)
                 logger.info("Created group %s (record %s)", self._ids.of_group(group), group.id)

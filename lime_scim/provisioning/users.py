@@ -173,20 +173,27 @@ class UserService:
         return [UserState(user, by_user.get(user.id)) for user in users]
 
     def _match_for_create(self, uow: UnitOfWork, values: Values) -> UserState | None:
-        existing = uow.find_user_by_username(values["userName"])
-        if existing is not None:
+        # Each match is locked and read again before it is revived. On PostgreSQL a concurrent
+        # POST can revive the same user between the lookup and the lock, and only the locked
+        # read shows that. Without it both POSTs would revive the user and return 201.
+        found = uow.find_user_by_username(values["userName"])
+        if found is not None:
+            existing = uow.get_user(found.id, for_update=True) or found
             if existing.scim_managed and not existing.scim_deleted:
                 raise Uniqueness(
                     f"A user with userName '{existing.username}' already exists (id "
                     f"'{self._ids.of_user(existing)}'; userNames are compared without regard to letter "
                     "case). Match the existing user instead of creating a new one."
                 )
-            return self._state(uow, uow.get_user(existing.id, for_update=True) or existing)
+            return self._state(uow, existing)
         external_id = values.get("externalId")
         if external_id:
             for candidate in uow.find_users_by_external_id(external_id):
-                if candidate.scim_deleted:
-                    return self._state(uow, uow.get_user(candidate.id, for_update=True) or candidate)
+                if not candidate.scim_deleted:
+                    continue
+                locked = uow.get_user(candidate.id, for_update=True)
+                if locked is not None and locked.scim_deleted:
+                    return self._state(uow, locked)
         return None
 
     def _inactive_property(self) -> str | None:
