@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 from dateutil import parser as date_parser
 
@@ -71,6 +71,9 @@ def _timestamp(value: object, attribute: str) -> datetime:
 class _Translator:
     """Shared walk over the AST; subclasses say how an attribute path maps to a column."""
 
+    # True when SCIM ids are record ids (use_legacy_resource_ids). Each subclass sets it.
+    _legacy_ids: bool
+
     def translate(self, expr: Expr) -> Criterion:
         # chain_operands flattens long and/or chains, which would otherwise recurse once per term.
         if isinstance(expr, And):
@@ -88,6 +91,28 @@ class _Translator:
 
     def value_path(self, expr: ValuePath) -> Criterion:
         raise InvalidFilter(f"Value filters are not supported on '{_name(expr.path)}'.")
+
+    def id_criterion(self, table: Literal["user", "group"], op: str, value: object) -> Criterion:
+        """Compare the resource id, resolving an id the way a GET by id does.
+
+        In both id modes a plain number is a record id (the legacy form) and any other text
+        is an opaque ``scim_id``, so ``id eq`` finds every resource that a GET by id finds.
+        The other operators compare the column of the configured mode.
+        """
+        if isinstance(value, int) and not isinstance(value, bool):
+            # An unquoted number (id eq 1001) is the same id as the quoted one.
+            value = str(value)
+        if op in ("eq", "ne") and isinstance(value, str):
+            record_id = parse_record_id(value)
+            if record_id is not None:
+                match = Compare(Field(table, "id"), "eq", record_id)
+            else:
+                match = Compare(Field(table, "scim_id"), "eq", value)
+            return match if op == "eq" else Negate(match)
+
+        field = Field(table, "id") if self._legacy_ids else Field(table, "scim_id")
+        column = _Column(field, True, "record_id" if self._legacy_ids else "string")
+        return self.compare(column, op, value, "id")
 
     def comparison(self, expr: Comparison) -> Criterion:
         raise NotImplementedError
@@ -154,9 +179,7 @@ class UserFilterTranslator(_Translator):
             name = _name(AttrPath(None, path.attribute, path.sub_attribute)).lower()
 
         if name == "id":
-            field = Field("user", "id") if self._legacy_ids else Field("user", "scim_id")
-            column = _Column(field, True, "record_id" if self._legacy_ids else "string")
-            return self.compare(column, expr.op, expr.value, "id")
+            return self.id_criterion("user", expr.op, expr.value)
         if name in ("meta.created", "meta.lastmodified"):
             field = Field("user", "created" if name == "meta.created" else "updated")
             return self.compare(_Column(field, True, "dateTime"), expr.op, expr.value, _name(path))
@@ -264,9 +287,7 @@ class GroupFilterTranslator(_Translator):
             "meta.lastmodified": _Column(Field("group", "updated"), True, "dateTime"),
         }
         if name == "id":
-            field = Field("group", "id") if self._legacy_ids else Field("group", "scim_id")
-            column = _Column(field, True, "record_id" if self._legacy_ids else "string")
-            return self.compare(column, expr.op, expr.value, "id")
+            return self.id_criterion("group", expr.op, expr.value)
         column = columns.get(name)
         if column is None:
             raise InvalidFilter(f"'{_name(path)}' is not an attribute this server can filter groups on.")
