@@ -108,7 +108,10 @@ class UserService:
             else:
                 old = self._values(uow, state)
                 logger.info("Revived or adopted user %s (record %s)", self._ids.of_user(state.user), state.user.id)
-            values.setdefault("active", True)
+            if values.get("active") is None:
+                # A POST without active creates an active user, also when it revives a deleted
+                # one, whose stored active is false.
+                values["active"] = True
             # A revival keeps the CRM data of attributes the client did not send.
             merged = {**old, **{key: value for key, value in values.items() if value is not None}}
             state = self._write(uow, state, merged, old, revive=True)
