@@ -104,13 +104,14 @@ class LimeObject:
 # ----------------------------------------------------------------------------------------------
 # Query criteria: a small expression tree that the adapter turns into an indexed query.
 
-Table: TypeAlias = Literal["user", "group", "object"]
+Table: TypeAlias = Literal["user", "group", "object", "member"]
 Operator: TypeAlias = Literal["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr"]
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """A column: a ``[user]`` or ``[group]`` column, or a property of the linked object."""
+    """A column: a ``[user]`` or ``[group]`` column, a property of the linked object, or a
+    group membership (``member``), which matches a group that has such a member."""
 
     table: Table
     name: str
@@ -147,6 +148,19 @@ class Nothing:
 
 
 Criterion: TypeAlias = Compare | AllOf | AnyOf | Negate | Nothing
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One sort key of a query: a field, its direction, and whether strings compare by case.
+
+    Rows without a value (NULL, or an empty string) come last in ascending order and first in
+    descending order, as RFC 7644 §3.4.2.3 asks of ``sortBy``.
+    """
+
+    field: Field
+    descending: bool = False
+    case_exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +241,12 @@ class UnitOfWork(Protocol):
         link: ObjectLink | None = None,
         offset: int = 0,
         limit: int | None = None,
+        order: Sequence[Order] = (),
     ) -> Page:
-        """Return matching users ordered by id; ``Field("object", p)`` reads the linked object."""
+        """Return matching users sorted by ``order``, then by id.
+
+        ``Field("object", p)`` in ``where`` or ``order`` reads the linked object.
+        """
         ...
 
     def insert_user(
@@ -260,8 +278,19 @@ class UnitOfWork(Protocol):
     def get_groups_by_scim_ids(self, scim_ids: Iterable[str]) -> Mapping[str, GroupRecord]: ...
 
     def query_groups(
-        self, where: Criterion | None, *, offset: int = 0, limit: int | None = None
-    ) -> Page: ...
+        self,
+        where: Criterion | None,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        order: Sequence[Order] = (),
+    ) -> Page:
+        """Return matching groups sorted by ``order``, then by id.
+
+        ``Field("member", "user_id")`` or ``Field("member", "user_scim_id")`` in ``where``
+        matches the groups that have such a member.
+        """
+        ...
 
     def insert_group(
         self,

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import ColumnElement, func, insert, select, update
 
-from ..port import Criterion, GroupRecord, Page
+from ..port import Criterion, GroupRecord, Order, Page
 from .base import UnitOfWorkBase, checked_changes, utc_now
 from .errors import unique_violations_translated
-from .query import CriterionCompiler, FieldSource, fetch_in_chunks, fetch_page
+from .query import (
+    CriterionCompiler,
+    FieldSource,
+    MembershipSource,
+    fetch_in_chunks,
+    fetch_page,
+    sort_columns,
+    table_column,
+)
 from .records import group_record
 from .values import contains_nul, is_record_id
 
@@ -54,14 +62,26 @@ class GroupOperations(UnitOfWorkBase):
         return {row["scim_id"]: group_record(row) for row in rows}
 
     def query_groups(
-        self, where: Criterion | None, *, offset: int = 0, limit: int | None = None
+        self,
+        where: Criterion | None,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        order: Sequence[Order] = (),
     ) -> Page:
-        """Return matching groups ordered by id."""
+        """Return matching groups sorted by ``order``, then by id.
+
+        ``Field("member", "user_id")`` or ``Field("member", "user_scim_id")`` with ``eq`` tests
+        for one member through the membership table's indexes, and ``pr`` for any member.
+        """
         table = self._tables.group
-        sources = {"group": FieldSource("group", table, columns=GROUP_FILTER_COLUMNS)}
-        condition = CriterionCompiler(sources, self._dialect_name).compile(where)
+        group_source = FieldSource("group", table, columns=GROUP_FILTER_COLUMNS)
+        membership = MembershipSource(table, self._tables.member, self._tables.user)
+        compiler = CriterionCompiler({"group": group_source}, self._dialect_name, membership)
+        condition = compiler.compile(where)
         total, rows = fetch_page(
-            self._connection, table, table, condition, joined=False, offset=offset, limit=limit
+            self._connection, table, table, condition, joined=False, offset=offset, limit=limit,
+            order_by=sort_columns(order, lambda field: table_column(group_source, field)),
         )
         return Page(total=total, records=tuple(group_record(row) for row in rows))
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    case,
     Connection,
     FromClause,
     RowMapping,
@@ -38,10 +39,11 @@ from ..port import (
     Field,
     Negate,
     Nothing,
+    Order,
     UnknownLimetype,
     ValueRejected,
 )
-from .values import check_value
+from .values import check_value, is_record_id
 
 T = TypeVar("T")
 
@@ -96,6 +98,37 @@ def references_table(criterion: Criterion | None, table: str) -> bool:
     return False
 
 
+SortColumn = Callable[[Field], ColumnElement[Any]]
+
+
+def sort_columns(order: Sequence[Order], column_of: SortColumn) -> list[ColumnElement[Any]]:
+    """Return ORDER BY terms for ``order``; ``column_of`` gives the expression of a field.
+
+    RFC 7644 §3.4.2.3 puts resources without a ``sortBy`` value last in ascending and first
+    in descending order. NULL and the empty string both count as no value.
+    """
+    terms: list[ColumnElement[Any]] = []
+    for key in order:
+        column = column_of(key.field)
+        is_text = isinstance(column.type, String)
+        missing = or_(column.is_(None), column == "") if is_text else column.is_(None)
+        no_value = case((missing, 1), else_=0)
+        value = func.lower(column) if is_text and not key.case_exact else column
+        if key.descending:
+            terms.extend((no_value.desc(), value.desc()))
+        else:
+            terms.extend((no_value.asc(), value.asc()))
+    return terms
+
+
+def table_column(source: FieldSource, field: Field) -> ColumnElement[Any]:
+    """Return the column of ``source`` that ``field`` names, or raise UnknownLimetype."""
+    allowed = source.columns
+    if field.name not in source.table.c or (allowed is not None and field.name not in allowed):
+        raise UnknownLimetype(f"{source.entity} has no property or column '{field.name}'")
+    return source.table.c[field.name]
+
+
 def fetch_page(
     connection: Connection,
     table: Table,
@@ -105,11 +138,13 @@ def fetch_page(
     joined: bool,
     offset: int,
     limit: int | None,
+    order_by: Sequence[ColumnElement[Any]] = (),
 ) -> tuple[int, Sequence[RowMapping]]:
-    """Return the number of matching rows of ``table`` and one page of them ordered by id.
+    """Return the number of matching rows of ``table`` and one page of them.
 
-    ``source`` is ``table`` itself or a join on it. A join can repeat a row of ``table``
-    (a user linked from two objects), so with ``joined`` rows are counted and returned once.
+    Rows are sorted by ``order_by`` and then by id. ``source`` is ``table`` itself or a join
+    on it. A join can repeat a row of ``table`` (a user linked from two objects), so with
+    ``joined`` rows are counted and returned once.
     """
     if offset < 0:
         raise ValueError(f"offset must be 0 or more, not {offset}")
@@ -121,10 +156,15 @@ def fetch_page(
     if limit == 0 or offset >= total:
         return total, ()
 
-    statement = select(table).select_from(source).where(condition)
     if joined:
-        statement = statement.distinct()
-    statement = statement.order_by(table.c.id).offset(offset).limit(limit)
+        # Select the matching ids through the join and the rows from the table alone, so a
+        # row is returned once without DISTINCT. PostgreSQL rejects a SELECT DISTINCT whose
+        # ORDER BY has expressions outside its select list, as the sort keys are.
+        matching = select(table.c.id).select_from(source).where(condition)
+        statement = select(table).where(table.c.id.in_(matching))
+    else:
+        statement = select(table).select_from(source).where(condition)
+    statement = statement.order_by(*order_by, table.c.id).offset(offset).limit(limit)
     return total, connection.execute(statement).mappings().all()
 
 
@@ -145,6 +185,15 @@ def fetch_in_chunks(
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class MembershipSource:
+    """The tables a ``Field("member", ...)`` criterion on groups reads."""
+
+    group: Table
+    member: Table
+    user: Table
+
+
 class CriterionCompiler:
     """Compile port criteria into SQLAlchemy conditions for one query.
 
@@ -153,13 +202,21 @@ class CriterionCompiler:
     ASCII letter case, so case-exact patterns use GLOB there.
     """
 
-    def __init__(self, sources: Mapping[str, FieldSource], dialect_name: str) -> None:
+    def __init__(
+        self,
+        sources: Mapping[str, FieldSource],
+        dialect_name: str,
+        membership: MembershipSource | None = None,
+    ) -> None:
         self._sources = sources
         self._dialect_name = dialect_name
+        self._membership = membership
 
     def compile(self, criterion: Criterion | None) -> ColumnElement[bool]:
         if criterion is None:
             return true()
+        if isinstance(criterion, Compare) and criterion.field.table == "member":
+            return self._member(criterion)
         if isinstance(criterion, Compare):
             return self._compare(criterion)
         if isinstance(criterion, AllOf):
@@ -179,10 +236,34 @@ class CriterionCompiler:
                 f"this query cannot filter on Field({field.table!r}, ...); it reads "
                 f"{', '.join(sorted(self._sources))}"
             )
-        allowed = source.columns
-        if field.name not in source.table.c or (allowed is not None and field.name not in allowed):
-            raise UnknownLimetype(f"{source.entity} has no property or column '{field.name}'")
-        return source, source.table.c[field.name]
+        return source, table_column(source, field)
+
+    def _member(self, criterion: Compare) -> ColumnElement[bool]:
+        """Compile a membership test: does the group have a member with this id?
+
+        Only ``eq`` and ``pr`` are supported; each is one EXISTS on the membership table's
+        primary key or user index, so it never reads the group's other members.
+        """
+        tables = self._membership
+        if tables is None:
+            raise ValueError("this query cannot filter on group members")
+        member = tables.member
+        belongs = member.c.group_id == tables.group.c.id
+        if criterion.op == "pr":
+            return select(member.c.user_id).where(belongs).exists()
+        if criterion.op != "eq":
+            raise ValueRejected("group", "members", f"operator {criterion.op} is not supported on members")
+        if criterion.field.name == "user_id":
+            if not is_record_id(criterion.value):
+                return false()
+            return select(member.c.user_id).where(belongs, member.c.user_id == criterion.value).exists()
+        if criterion.field.name == "user_scim_id":
+            if not isinstance(criterion.value, str):
+                return false()
+            user = tables.user
+            matching_user = select(user.c.id).where(user.c.scim_id == criterion.value).scalar_subquery()
+            return select(member.c.user_id).where(belongs, member.c.user_id == matching_user).exists()
+        raise UnknownLimetype(f"group members have no field '{criterion.field.name}'")
 
     def _compare(self, criterion: Compare) -> ColumnElement[bool]:
         source, column = self._resolve(criterion.field)

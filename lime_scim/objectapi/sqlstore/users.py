@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, Table, func, insert, select, update
 
-from ..port import Criterion, ObjectLink, Page, UnknownLimetype, UserRecord
+from ..port import Criterion, Field, ObjectLink, Order, Page, UnknownLimetype, UserRecord
 from .base import UnitOfWorkBase, checked_changes, utc_now
 from .errors import unique_violations_translated
-from .query import CriterionCompiler, FieldSource, fetch_in_chunks, fetch_page, references_table
+from .query import (
+    CriterionCompiler,
+    FieldSource,
+    fetch_in_chunks,
+    fetch_page,
+    references_table,
+    sort_columns,
+    table_column,
+)
 from .records import user_record
 from .values import contains_nul, is_record_id
 
@@ -72,14 +81,18 @@ class UserOperations(UnitOfWorkBase):
         link: ObjectLink | None = None,
         offset: int = 0,
         limit: int | None = None,
+        order: Sequence[Order] = (),
     ) -> Page:
-        """Return matching users ordered by id; ``Field("object", p)`` reads the linked object.
+        """Return matching users sorted by ``order``, then by id.
 
-        The linked object is LEFT OUTER JOINed only when the criterion names one of its
-        properties, so users without a linked object still match other conditions.
+        ``Field("object", p)`` reads the linked object. The linked object is LEFT OUTER JOINed
+        only when the criterion names one of its properties, so users without a linked object
+        still match other conditions. A sort key on the linked object reads it through a
+        correlated subquery, so it needs no join.
         """
         table = self._tables.user
-        sources = {"user": FieldSource("user", table, columns=USER_FILTER_COLUMNS)}
+        user_source = FieldSource("user", table, columns=USER_FILTER_COLUMNS)
+        sources = {"user": user_source}
         source: FromClause = table
         joined = link is not None and references_table(where, "object")
         if joined and link is not None:
@@ -87,9 +100,20 @@ class UserOperations(UnitOfWorkBase):
             sources["object"] = FieldSource(link.limetype, object_table, outer=True)
             source = table.outerjoin(object_table, object_table.c[link.user_property] == table.c.id)
 
+        def sort_column(field: Field) -> ColumnElement[Any]:
+            if field.table == "user":
+                return table_column(user_source, field)
+            if field.table == "object" and link is not None:
+                object_table = self._linked_table(link)
+                column = table_column(FieldSource(link.limetype, object_table), field)
+                linked = select(func.min(column)).where(object_table.c[link.user_property] == table.c.id)
+                return linked.scalar_subquery()
+            raise UnknownLimetype(f"users cannot be sorted on Field({field.table!r}, {field.name!r})")
+
         condition = CriterionCompiler(sources, self._dialect_name).compile(where)
         total, rows = fetch_page(
-            self._connection, table, source, condition, joined=joined, offset=offset, limit=limit
+            self._connection, table, source, condition, joined=joined, offset=offset, limit=limit,
+            order_by=sort_columns(order, sort_column),
         )
         return Page(total=total, records=tuple(user_record(row) for row in rows))
 
