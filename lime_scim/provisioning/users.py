@@ -284,7 +284,10 @@ class UserService:
 
         coworker = self._save_coworker(uow, state, object_changes)
         if user_changes or coworker is not state.coworker:
-            user = uow.update_user(state.user.id, user_changes)
+            # The [user] row carries the resource's version and lastModified, and the store
+            # bumps them only for a non-empty change. A change to the coworker alone therefore
+            # rewrites scim_managed, which is already true, to bump them.
+            user = uow.update_user(state.user.id, user_changes or {"scim_managed": True})
         else:
             user = state.user
         return UserState(user, coworker)
