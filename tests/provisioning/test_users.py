@@ -507,6 +507,28 @@ def test_patch_without_change_keeps_version(api: SqlObjectApi, user_service: Use
     assert stored(api, karin["id"]).user.version == before
 
 
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "Replace", "path": "title", "value": "CEO"},
+        {"op": "Add", "path": 'emails[type eq "home"].value', "value": "karin@home.example"},
+        {"op": "Replace", "path": "userName", "value": "karin.holm@contoso-example.se"},
+    ],
+    ids=["coworker-property", "coworker-new-value", "user-column"],
+)
+def test_patch_change_bumps_version(api: SqlObjectApi, user_service: UserService, karin: dict[str, Any],
+                                    operation: dict[str, Any]) -> None:
+    before = stored(api, karin["id"]).user
+
+    patched = patch(user_service, karin["id"], operation)
+
+    after = stored(api, karin["id"]).user
+    assert after.version == before.version + 1
+    assert after.updated > before.updated
+    assert patched["meta"]["version"] == f'W/"{after.version}"'
+    assert patched["meta"]["lastModified"] != karin["meta"]["lastModified"]
+
+
 def test_patch_unknown_user_404(user_service: UserService) -> None:
     with pytest.raises(NotFound):
         patch(user_service, "9f0c6a1e-2b77-4d5c-a3c1-0d4e5b6a7c8d", {"op": "Replace", "path": "title", "value": "X"})
