@@ -385,6 +385,27 @@ def test_start_index_past_end(client: FlaskClient, four_users: list[str]) -> Non
     assert listed["Resources"] == []
 
 
+@pytest.mark.parametrize("start", ["99999999999999999999", "9223372036854775807"])
+def test_huge_start_index_empty_page(client: FlaskClient, four_users: list[str], start: str) -> None:
+    listed = list_users(client, f"startIndex={start}")
+
+    assert listed["totalResults"] == 4
+    assert listed["Resources"] == []
+
+
+def test_huge_count_capped(client: FlaskClient, four_users: list[str]) -> None:
+    listed = list_users(client, "count=99999999999999999999")
+
+    assert listed["itemsPerPage"] == MAX_RESULTS
+
+
+@pytest.mark.parametrize("query", ["filter=", "filter=+"], ids=["empty", "blank"])
+def test_empty_filter_lists_all(client: FlaskClient, four_users: list[str], query: str) -> None:
+    listed = list_users(client, query)
+
+    assert listed["totalResults"] == 4
+
+
 def test_filter_and_paging_combined(client: FlaskClient, four_users: list[str]) -> None:
     listed = list_users(client, 'filter=userName+eq+%22USER3%22&startIndex=1&count=1')
 
