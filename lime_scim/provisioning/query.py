@@ -18,10 +18,11 @@ from typing import Any, Literal
 from dateutil import parser as date_parser
 
 from .binding import BoundAttribute, UserBinding
-from ..objectapi.port import AllOf, AnyOf, Compare, Criterion, Field, Negate, Nothing
+from ..objectapi.port import AllOf, AnyOf, Compare, Criterion, Field, Negate, Nothing, Order
 from ..scim.constants import ENTERPRISE_URN, GROUP_URN, USER_URN
-from ..scim.errors import InvalidFilter
+from ..scim.errors import InvalidFilter, InvalidValue
 from ..scim.filter import And, AttrPath, Comparison, Expr, Not, Or, ValuePath, chain_operands
+from ..scim.search import SortKey
 from .ids import parse_record_id
 
 _ALWAYS = AllOf(())
@@ -137,6 +138,18 @@ class _Translator:
         return Compare(column.field, op, value, case_exact=column.case_exact)  # type: ignore[arg-type]
 
 
+def _case_exact(binding: UserBinding, bound: BoundAttribute) -> bool:
+    """Return the caseExact characteristic that the application's User schema gives ``bound``."""
+    if bound.name == "externalId":
+        return True
+    definition = binding.resource.definition
+    schema = definition.core if bound.urn.lower() == USER_URN.lower() else definition.extension(bound.urn)
+    attribute = schema.attribute_named(bound.name) if schema is not None else None
+    if attribute is not None and bound.sub_name is not None:
+        attribute = attribute.sub(bound.sub_name)
+    return attribute.case_exact if attribute is not None else False
+
+
 def _name(path: AttrPath) -> str:
     name = path.attribute if path.sub_attribute is None else f"{path.attribute}.{path.sub_attribute}"
     return f"{path.schema}:{name}" if path.schema else name
@@ -161,8 +174,8 @@ class UserFilterTranslator(_Translator):
 
     def _column_of(self, bound: BoundAttribute) -> _Column:
         kind = "boolean" if bound.kind == "boolean" else "string"
-        # RFC 7643 makes externalId case-exact; every other stored attribute is not.
-        case_exact = bound.path == "externalId"
+        # RFC 7644 §3.4.2.2: strings compare by the attribute's caseExact characteristic.
+        case_exact = _case_exact(self._binding, bound)
         if bound.user_column is not None:
             return _Column(Field("user", bound.user_column), case_exact, kind)
         if bound.property is None:
@@ -271,7 +284,7 @@ def user_criteria(expr: Expr | None, binding: UserBinding, *, legacy_ids: bool) 
 
 
 class GroupFilterTranslator(_Translator):
-    """Translates group filters: displayName, externalId, id and the meta dates."""
+    """Translates group filters: displayName, externalId, id, the meta dates and member ids."""
 
     def __init__(self, *, legacy_ids: bool) -> None:
         self._legacy_ids = legacy_ids
@@ -288,10 +301,43 @@ class GroupFilterTranslator(_Translator):
         }
         if name == "id":
             return self.id_criterion("group", expr.op, expr.value)
+        if name in ("members", "members.value"):
+            return _member_criterion(expr.op, expr.value, _name(path))
         column = columns.get(name)
         if column is None:
             raise InvalidFilter(f"'{_name(path)}' is not an attribute this server can filter groups on.")
         return self.compare(column, expr.op, expr.value, _name(path))
+
+
+    def value_path(self, expr: ValuePath) -> Criterion:
+        if expr.path.attribute.lower() != "members" or (
+                expr.path.schema is not None and expr.path.schema.lower() != GROUP_URN.lower()):
+            return super().value_path(expr)
+        inner = expr.filter
+        if not (isinstance(inner, Comparison) and inner.path.schema is None and inner.path.sub_attribute is None
+                and inner.path.attribute.lower() == "value"):
+            raise InvalidFilter('A members value filter can only test the member id, as in members[value eq "id"].')
+        return _member_criterion(inner.op, inner.value, "members.value")
+
+
+def _member_criterion(op: str, value: object, attribute: str) -> Criterion:
+    """Return the criterion of ``members.value eq "id"`` or ``members pr``.
+
+    The id is resolved as a GET by id resolves it: a plain number is a record id and other
+    text an opaque id. Other operators would need the members loaded, so they are rejected.
+    """
+    if op == "pr":
+        return Compare(Field("member", "user_id"), "pr")
+    if op != "eq":
+        raise InvalidFilter(f"'{attribute}' can only be compared with eq (a member id) or pr.")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidFilter(f"Compare '{attribute}' with a member id in quotes, as in members.value eq \"2819c223\".")
+    record_id = parse_record_id(value)
+    if record_id is not None:
+        return Compare(Field("member", "user_id"), "eq", record_id)
+    return Compare(Field("member", "user_scim_id"), "eq", value)
 
 
 def group_criteria(expr: Expr | None, *, legacy_ids: bool) -> Criterion:
@@ -300,3 +346,76 @@ def group_criteria(expr: Expr | None, *, legacy_ids: bool) -> Criterion:
     if expr is None:
         return visible
     return _simplify_and([GroupFilterTranslator(legacy_ids=legacy_ids).translate(expr), visible])
+
+
+# ----------------------------------------------------------------------------------------------
+# Sorting (RFC 7644 §3.4.2.3)
+
+
+def _sort_name(sort: SortKey, core_urn: str) -> str:
+    path = sort.path
+    if path.schema is not None and path.schema.lower() == core_urn.lower():
+        path = AttrPath(None, path.attribute, path.sub_attribute)
+    return _name(path).lower()
+
+
+def _id_order(table: Literal["user", "group"], legacy_ids: bool, descending: bool) -> Order:
+    return Order(Field(table, "id" if legacy_ids else "scim_id"), descending)
+
+
+def user_order(sort: SortKey | None, binding: UserBinding, *, legacy_ids: bool) -> tuple[Order, ...]:
+    """Return the store order for ``sortBy`` on users: the column the attribute is stored in.
+
+    A multi-valued attribute sorts by its first stored element (``emails`` by the work email),
+    in place of the primary value that RFC 7644 §3.4.2.3 names. Raises InvalidValue
+    for an attribute this application does not store or a complex attribute without a
+    sub-attribute.
+    """
+    if sort is None:
+        return ()
+    name = _sort_name(sort, USER_URN)
+    if name == "id":
+        return (_id_order("user", legacy_ids, sort.descending),)
+    if name in ("meta.created", "meta.lastmodified"):
+        column = "created" if name == "meta.created" else "updated"
+        return (Order(Field("user", column), sort.descending),)
+
+    by_path = {bound.path.lower(): bound for bound in binding.attributes}
+    bound = by_path.get(name)
+    if bound is None and sort.path.schema is None:
+        sub = (sort.path.sub_attribute or "value").lower()
+        bound = next((candidate for candidate in binding.attributes
+                      if candidate.slot.multi_valued and candidate.name.lower() == sort.path.attribute.lower()
+                      and (candidate.sub_name or "").lower() == sub), None)
+    if bound is None or bound.kind == "manager" or (bound.user_column is None and bound.property is None):
+        raise InvalidValue(f"The sortBy attribute '{_name(sort.path)}' is not one this server can sort users by. "
+                           "Use an attribute listed in /Schemas, such as userName or name.familyName.")
+    case_exact = _case_exact(binding, bound)
+    if bound.user_column is not None:
+        field = Field("user", bound.user_column)
+    else:
+        assert bound.property is not None
+        field = Field("object", bound.property.name)
+    return (Order(field, sort.descending, case_exact),)
+
+
+_GROUP_SORT_COLUMNS = {
+    "displayname": ("name", False),
+    "externalid": ("external_id", True),
+    "meta.created": ("created", True),
+    "meta.lastmodified": ("updated", True),
+}
+
+
+def group_order(sort: SortKey | None, *, legacy_ids: bool) -> tuple[Order, ...]:
+    """Return the store order for ``sortBy`` on groups, or raise InvalidValue."""
+    if sort is None:
+        return ()
+    name = _sort_name(sort, GROUP_URN)
+    if name == "id":
+        return (_id_order("group", legacy_ids, sort.descending),)
+    column = _GROUP_SORT_COLUMNS.get(name)
+    if column is None:
+        raise InvalidValue(f"The sortBy attribute '{_name(sort.path)}' is not one this server can sort groups by. "
+                           "Use displayName, externalId, id, meta.created or meta.lastModified.")
+    return (Order(Field("group", column[0]), sort.descending, column[1]),)

@@ -39,6 +39,11 @@ class Projection:
     def from_query(cls, attributes: str | None, excluded: str | None) -> Projection:
         return cls(_split(attributes), _split(excluded))
 
+    @property
+    def is_default(self) -> bool:
+        """True when the request names neither ``attributes`` nor ``excludedAttributes``."""
+        return not self.attributes and not self.excluded
+
     def excludes(self, name: str) -> bool:
         """Return True when the top-level core attribute ``name`` will not be in the response.
 
@@ -52,10 +57,11 @@ class Projection:
         return any(keys == (lowered,) for keys in map(_keys_any_core, self.excluded))
 
     def apply(self, resource: dict[str, Any], definition: ResourceDef) -> dict[str, Any]:
-        """Return ``resource`` reduced to the requested attributes (wire form, in place)."""
-        if not self.attributes and not self.excluded:
-            return resource
+        """Return ``resource`` reduced to the requested attributes (wire form, in place).
 
+        Attributes whose ``returned`` is ``never`` are always removed, and those whose
+        ``returned`` is ``request`` are removed unless ``attributes`` names them (RFC 7643 §7).
+        """
         selecting = bool(self.attributes)
         requested = [keys for keys in (_keys(path, definition) for path in self.attributes or self.excluded)
                      if keys is not None]
@@ -67,7 +73,9 @@ class Projection:
             if selecting:
                 _select(resource, key, attribute, below)
             else:
-                _exclude(resource, key, attribute, below)
+                _hide_unrequested(resource, key, attribute)
+                if key in resource:
+                    _exclude(resource, key, attribute, below)
 
         _drop_missing_extensions(resource, definition)
         return resource
@@ -131,9 +139,27 @@ def _definition_of(definition: ResourceDef, key: str) -> AttributeDef | None:
     return None
 
 
+def _hide_unrequested(container: dict[str, Any], key: str, attribute: AttributeDef) -> None:
+    """Remove ``container[key]``, or its sub-attributes, where ``returned`` is never or request."""
+    if attribute.returned in ("never", "request"):
+        del container[key]
+        return
+    hidden = [sub for sub in attribute.sub_attributes if sub.returned in ("never", "request")]
+    if hidden:
+        _narrow(container, key, attribute, [(sub.name.lower(),) for sub in hidden], _exclude)
+
+
 def _select(container: dict[str, Any], key: str, attribute: AttributeDef, below: list[_Keys]) -> None:
     """Keep ``container[key]`` only as far as the requested paths reach into it."""
-    if attribute.returned == "always" or () in below:
+    if attribute.returned == "never":
+        del container[key]
+        return
+    if attribute.returned == "always":
+        return
+    if () in below:
+        hidden = [sub for sub in attribute.sub_attributes if sub.returned == "never"]
+        if hidden:
+            _narrow(container, key, attribute, [(sub.name.lower(),) for sub in hidden], _exclude)
         return
     if not below:
         del container[key]

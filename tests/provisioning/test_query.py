@@ -344,9 +344,24 @@ def test_group_opaque_mode_legacy_id() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('members eq "1001"', Compare(Field("member", "user_id"), "eq", 1001)),
+        ('members.value eq "1001"', Compare(Field("member", "user_id"), "eq", 1001)),
+        ('members[value eq "1001"]', Compare(Field("member", "user_id"), "eq", 1001)),
+        ('members.value eq "3fa85f64"', Compare(Field("member", "user_scim_id"), "eq", "3fa85f64")),
+        ("members pr", Compare(Field("member", "user_id"), "pr")),
+    ],
+    ids=["members", "members-value", "members-value-filter", "opaque-id", "present"],
+)
+def test_group_member_filter(text: str, expected: Criterion) -> None:
+    assert groups(text) == AllOf((expected, GROUP_VISIBLE))
+
+
+@pytest.mark.parametrize(
     "text",
-    ['members eq "1001"', 'members[value eq "1001"]', 'urn:ietf:params:scim:schemas:core:2.0:User:displayName eq "x"'],
-    ids=["members", "members-value-filter", "user-urn"],
+    ['members co "10"', 'members[display eq "x"]', 'urn:ietf:params:scim:schemas:core:2.0:User:displayName eq "x"'],
+    ids=["members-co", "members-display", "user-urn"],
 )
 def test_invalid_group_filter(text: str) -> None:
     with pytest.raises(InvalidFilter):
