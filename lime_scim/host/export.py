@@ -65,7 +65,7 @@ def export_application(config: ConfigFile, application: str) -> dict[str, Any]:
     """
     settings = config.applications[application]
     datamodel = load_datamodel(settings.datamodel or default_datamodel_path())
-    coworker = find_coworker_limetype(datamodel)
+    coworker = find_coworker_limetype(datamodel, settings.coworker_limetype)
     api = create_object_api(config.database_url_for(application), datamodel)
     try:
         with api.unit_of_work() as uow:
