@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 logger = logging.getLogger(__name__)
 
 # Execution option that marks a connection as a write unit of work. On SQLite it selects
 # BEGIN IMMEDIATE in place of a deferred BEGIN.
 WRITE_OPTION = "lime_scim_write"
+# Key in a pooled SQLite connection's info dict. It is set while the connection's write
+# transaction holds the engine's writer lock, and the pool's checkin event releases the lock.
+_HOLDS_WRITER_LOCK = "lime_scim_holds_writer_lock"
 
 _POSTGRESQL_DRIVERS = frozenset({"postgres", "postgresql", "postgresql+psycopg"})
 _SQLITE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite"})
@@ -87,12 +91,27 @@ def create_store_engine(url: URL, *, busy_timeout_ms: int) -> Engine:
 
 def _create_sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    # Write transactions of this process queue on this lock before BEGIN IMMEDIATE. SQLite's
+    # default busy handler (sqliteDefaultBusyCallback in main.c) retries a locked database
+    # after sleeps of 1, 2, 5, ... up to 100 ms, so a waiting writer often sleeps long after
+    # the lock was freed. A threading.Lock wakes the next writer as soon as the previous one
+    # returns its connection. Writers in other processes still meet through the busy handler.
+    writer_lock = threading.Lock()
 
     def configure_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         _configure_sqlite_connection(dbapi_connection, busy_timeout_ms)
 
+    def begin_transaction(connection: Connection) -> None:
+        _begin_sqlite_transaction(connection, writer_lock, busy_timeout_ms / 1000)
+
+    def release_writer_lock(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # Checkin follows the COMMIT or ROLLBACK, also when BEGIN IMMEDIATE itself failed.
+        if record.info.pop(_HOLDS_WRITER_LOCK, False):
+            writer_lock.release()
+
     event.listen(engine, "connect", configure_connection)
-    event.listen(engine, "begin", _begin_sqlite_transaction)
+    event.listen(engine, "begin", begin_transaction)
+    event.listen(engine, "checkin", release_writer_lock)
     return engine
 
 
@@ -122,14 +141,20 @@ def _configure_sqlite_connection(dbapi_connection: Any, busy_timeout_ms: int) ->
         )
 
 
-def _begin_sqlite_transaction(connection: Connection) -> None:
+def _begin_sqlite_transaction(connection: Connection, writer_lock: threading.Lock,
+                              timeout_seconds: float) -> None:
     # A deferred transaction that reads first and writes later must upgrade its lock. When
     # two such writers meet, SQLite fails one at once with "database is locked" instead of
     # waiting out the busy timeout. Taking the write lock at BEGIN avoids that.
-    if connection.get_execution_options().get(WRITE_OPTION, False):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
+    if not connection.get_execution_options().get(WRITE_OPTION, False):
         connection.exec_driver_sql("BEGIN")
+        return
+    pooled: PoolProxiedConnection = connection.connection
+    # NOTE: after a timeout the transaction begins without the process lock, so SQLite's
+    # busy timeout applies once more and the wait can reach twice busy_timeout_ms.
+    if writer_lock.acquire(timeout=timeout_seconds):
+        pooled.info[_HOLDS_WRITER_LOCK] = True
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _create_postgresql_engine(url: URL, busy_timeout_ms: int) -> Engine:
