@@ -10,7 +10,7 @@ from typing import Any
 
 from ..objectapi.port import GroupRecord, UniqueViolation, UserRecord, ValueRejected
 from ..scim.constants import LIST_RESPONSE_URN
-from ..scim.errors import InvalidValue, Uniqueness
+from ..scim.errors import InvalidValue, PreconditionFailed, Uniqueness
 from ..scim.filter import Expr, parse_filter
 
 
@@ -24,6 +24,36 @@ def format_timestamp(moment: datetime) -> str:
 def entity_tag(record: UserRecord | GroupRecord) -> str:
     """Return the weak entity tag of a record's current version (RFC 7644 §3.14)."""
     return f'W/"{record.version}"'
+
+
+def _opaque_tags(header: str) -> list[str]:
+    """Return the opaque tags of an If-Match list, without their ``W/`` weakness prefix."""
+    tags = []
+    for part in header.split(","):
+        tag = part.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag:
+            tags.append(tag)
+    return tags
+
+
+def check_version(if_match: str | None, record: UserRecord | GroupRecord) -> None:
+    """Raise PreconditionFailed unless ``if_match`` names the record's version (RFC 7644 §3.14).
+
+    ``if_match`` is the If-Match header: ``*``, or a list of entity tags. Tags are compared
+    weakly, without their ``W/`` prefix, because the server issues weak tags only. None (no
+    header) always passes.
+    """
+    if if_match is None:
+        return
+    if if_match.strip() == "*":
+        return
+    current = entity_tag(record)
+    if current[2:] in _opaque_tags(if_match):
+        return
+    raise PreconditionFailed(f"The resource has version {current}, not {if_match.strip()} as If-Match "
+                             "requires. Read the resource again and retry with its current ETag.")
 
 
 def meta(record: UserRecord | GroupRecord, resource_type: str, location: str) -> dict[str, Any]:

@@ -19,10 +19,11 @@ from ..scim.constants import GROUP_URN
 from ..scim.errors import InvalidValue, NotFound, Uniqueness
 from ..scim.patch import MemberChange, apply_patch, parse_patch_request, split_member_operations
 from ..scim.projection import Projection
+from ..scim.search import SortKey
 from ..scim.schemas import GROUP_DEFINITION, GROUP_SCHEMA, load_resource
-from .common import Paging, list_response, meta, parse_optional_filter, store_errors
+from .common import Paging, check_version, list_response, meta, parse_optional_filter, store_errors
 from .ids import ResourceIds
-from .query import group_criteria
+from .query import group_criteria, group_order
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,11 @@ class GroupService:
     # Reads
 
     def get(self, resource_id: str, *, base_url: str, projection: Projection = Projection()) -> dict[str, Any]:
+        """Return the group's representation.
+
+        ``projection`` only decides whether ``members`` is loaded; the caller applies it, as it
+        does for every method here that returns a representation.
+        """
         with self._api.unit_of_work() as uow:
             group = self._find(uow, resource_id)
             return self._render(uow, group, base_url, projection)
@@ -51,11 +57,14 @@ class GroupService:
         count: int | None,
         base_url: str,
         projection: Projection = Projection(),
+        sort: SortKey | None = None,
     ) -> dict[str, Any]:
+        """Return a ListResponse of the groups that match ``filter_text``, sorted by ``sort``."""
         criteria = group_criteria(parse_optional_filter(filter_text), legacy_ids=self._ids.legacy)
+        order = group_order(sort, legacy_ids=self._ids.legacy)
         paging = Paging.from_query(start_index, count, self._max_results)
         with self._api.unit_of_work() as uow:
-            page = uow.query_groups(criteria, offset=paging.start_index - 1, limit=paging.count)
+            page = uow.query_groups(criteria, offset=paging.start_index - 1, limit=paging.count, order=order)
             groups: Sequence[GroupRecord] = page.records  # type: ignore[assignment]
             resources = [self._render(uow, group, base_url, projection) for group in groups]
         return list_response(page.total, paging.start_index, resources)
@@ -92,14 +101,19 @@ class GroupService:
                 self._apply_member_changes(uow, group, [MemberChange("replace", self._member_ids(members))])
             return self._render(uow, group, base_url, Projection())
 
-    def replace(self, resource_id: str, body: Any, *, base_url: str) -> dict[str, Any]:
-        """Replace the group's name, externalId and members (RFC 7644 §3.5.1)."""
+    def replace(self, resource_id: str, body: Any, *, base_url: str, if_match: str | None = None) -> dict[str, Any]:
+        """Replace the group's name, externalId and members (RFC 7644 §3.5.1).
+
+        ``if_match`` is the If-Match header; it is checked against the stored version inside
+        the same transaction as the write (RFC 7644 §3.14).
+        """
         loaded = load_resource(GROUP_SCHEMA, body)
         if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"] != resource_id:
             raise InvalidValue(f"The id in the body ('{body['id']}') differs from the id in the URL "
                                f"('{resource_id}'). Leave id out or send the same one.")
         with self._api.unit_of_work(write=True) as uow, store_errors():
             group = self._find(uow, resource_id, for_update=True)
+            check_version(if_match, group)
             group = uow.update_group(group.id, {"name": self._name(loaded),
                                                 "external_id": loaded.get("external_id"),
                                                 "scim_managed": True})
@@ -108,11 +122,15 @@ class GroupService:
             return self._render(uow, group, base_url, Projection())
 
     def patch(self, resource_id: str, body: Any, *, base_url: str,
-              projection: Projection | None = None) -> dict[str, Any] | None:
-        """Apply a PatchOp message atomically; return the group only when ``projection`` is given."""
+              projection: Projection | None = None, if_match: str | None = None) -> dict[str, Any] | None:
+        """Apply a PatchOp message atomically; return the group only when ``projection`` is given.
+
+        ``if_match`` is checked as in :meth:`replace`.
+        """
         operations, member_changes = split_member_operations(parse_patch_request(body))
         with self._api.unit_of_work(write=True) as uow, store_errors():
             group = self._find(uow, resource_id, for_update=True)
+            check_version(if_match, group)
             current = self._wire(group)
             patched = copy.deepcopy(current)
             changed = apply_patch(patched, operations, GROUP_DEFINITION)
@@ -127,10 +145,14 @@ class GroupService:
                 return None
             return self._render(uow, group, base_url, projection)
 
-    def delete(self, resource_id: str) -> None:
-        """Deactivate the group and hide it from SCIM; memberships are kept (soft delete)."""
+    def delete(self, resource_id: str, *, if_match: str | None = None) -> None:
+        """Deactivate the group and hide it from SCIM; memberships are kept (soft delete).
+
+        ``if_match`` is checked as in :meth:`replace`.
+        """
         with self._api.unit_of_work(write=True) as uow:
             group = self._find(uow, resource_id, for_update=True)
+            check_version(if_match, group)
             uow.update_group(group.id, {"active": False, "scim_deleted": True})
             logger.info("Deleted group %s (record %s) softly", resource_id, group.id)
 
@@ -212,4 +234,5 @@ class GroupService:
                  "display": user.fullname or user.username, "type": "User"}
                 for user in uow.list_members(group.id) if not user.scim_deleted
             ]
-        return projection.apply(GROUP_SCHEMA.dump(data), GROUP_DEFINITION)
+        dumped: dict[str, Any] = GROUP_SCHEMA.dump(data)
+        return dumped

@@ -24,11 +24,12 @@ from ..scim.constants import USER_URN
 from ..scim.errors import InvalidValue, NotFound, Uniqueness
 from ..scim.patch import apply_patch, parse_patch_request
 from ..scim.projection import Projection
+from ..scim.search import SortKey
 from ..scim.schemas import load_resource, parse_boolean
 from .binding import BoundAttribute, UserBinding, read_slot, write_slot
-from .common import Paging, list_response, meta, parse_optional_filter, store_errors
+from .common import Paging, check_version, list_response, meta, parse_optional_filter, store_errors
 from .ids import ResourceIds
-from .query import user_criteria
+from .query import user_criteria, user_order
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ class UserService:
     # Reads
 
     def get(self, resource_id: str, *, base_url: str, projection: Projection = Projection()) -> dict[str, Any]:
+        """Return the user's full representation.
+
+        ``projection`` only decides whether ``groups`` is loaded; the caller applies it, as it
+        does for every method here that returns a representation.
+        """
         with self._api.unit_of_work() as uow:
             user = self._find(uow, resource_id)
             return self._render(uow, [self._state(uow, user)], base_url, projection)[0]
@@ -79,13 +85,17 @@ class UserService:
         count: int | None,
         base_url: str,
         projection: Projection = Projection(),
+        sort: SortKey | None = None,
     ) -> dict[str, Any]:
+        """Return a ListResponse of the users that match ``filter_text``, sorted by ``sort``."""
         expr = parse_optional_filter(filter_text)
         criteria = user_criteria(expr, self._binding, legacy_ids=self._ids.legacy)
+        order = user_order(sort, self._binding, legacy_ids=self._ids.legacy)
         paging = Paging.from_query(start_index, count, self._max_results)
 
         with self._api.unit_of_work() as uow:
-            page = uow.query_users(criteria, link=self._link, offset=paging.start_index - 1, limit=paging.count)
+            page = uow.query_users(criteria, link=self._link, offset=paging.start_index - 1, limit=paging.count,
+                                   order=order)
             users: Sequence[UserRecord] = page.records  # type: ignore[assignment]
             states = self._states(uow, users)
             resources = self._render(uow, states, base_url, projection) if states else []
@@ -117,25 +127,34 @@ class UserService:
             state = self._write(uow, state, merged, old, revive=True)
             return self._render(uow, [state], base_url, Projection())[0]
 
-    def replace(self, resource_id: str, body: Any, *, base_url: str) -> dict[str, Any]:
-        """Replace every stored attribute with the body's (RFC 7644 §3.5.1)."""
+    def replace(self, resource_id: str, body: Any, *, base_url: str, if_match: str | None = None) -> dict[str, Any]:
+        """Replace every stored attribute with the body's (RFC 7644 §3.5.1).
+
+        ``if_match`` is the If-Match header; it is checked against the stored version inside
+        the same transaction as the write (RFC 7644 §3.14).
+        """
         values = self._values_from_body(body)
         if isinstance(body, Mapping) and isinstance(body.get("id"), str) and body["id"] != resource_id:
             raise InvalidValue(f"The id in the body ('{body['id']}') differs from the id in the URL "
                                f"('{resource_id}'). Leave id out or send the same one.")
         with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_field):
             state = self._state(uow, self._find(uow, resource_id, for_update=True))
+            check_version(if_match, state.user)
             old = self._values(uow, state)
             if values.get("active") is None:
                 values["active"] = old.get("active", True)
             state = self._write(uow, state, values, old)
             return self._render(uow, [state], base_url, Projection())[0]
 
-    def patch(self, resource_id: str, body: Any, *, base_url: str) -> dict[str, Any]:
-        """Apply a PatchOp message atomically; return the new representation."""
+    def patch(self, resource_id: str, body: Any, *, base_url: str, if_match: str | None = None) -> dict[str, Any]:
+        """Apply a PatchOp message atomically; return the new representation.
+
+        ``if_match`` is checked as in :meth:`replace`.
+        """
         operations = parse_patch_request(body)
         with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_field):
             state = self._state(uow, self._find(uow, resource_id, for_update=True))
+            check_version(if_match, state.user)
             old = self._values(uow, state)
             resource = self._wire(old)
             patched = copy.deepcopy(resource)
@@ -146,10 +165,14 @@ class UserService:
                 state = self._write(uow, state, values, old)
             return self._render(uow, [state], base_url, Projection())[0]
 
-    def delete(self, resource_id: str) -> None:
-        """Deactivate the user and hide it from SCIM; no CRM data is removed (soft delete)."""
+    def delete(self, resource_id: str, *, if_match: str | None = None) -> None:
+        """Deactivate the user and hide it from SCIM; no CRM data is removed (soft delete).
+
+        ``if_match`` is checked as in :meth:`replace`.
+        """
         with self._api.unit_of_work(write=True) as uow:
             state = self._state(uow, self._find(uow, resource_id, for_update=True))
+            check_version(if_match, state.user)
             uow.update_user(state.user.id, {"active": False, "scim_deleted": True})
             inactive = self._inactive_property()
             if state.coworker is not None and inactive is not None:
@@ -399,7 +422,7 @@ class UserService:
                  "display": g.name, "type": "direct"}
                 for g in groups.get(state.user.id, ()) if not g.scim_deleted
             ]
-            rendered.append(projection.apply(self._schema.dump(data), self._definition))
+            rendered.append(self._schema.dump(data))
         return rendered
 
     def _representation(self, state: UserState, values: Values, managers: Mapping[int, UserRecord],

@@ -28,8 +28,8 @@ def service_provider_config(features: ProviderFeatures, base_url: str) -> dict[s
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": True, "maxResults": features.max_results},
         "changePassword": {"supported": False},
-        "sort": {"supported": False},
-        "etag": {"supported": False},
+        "sort": {"supported": True},
+        "etag": {"supported": True},
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "Bearer token",

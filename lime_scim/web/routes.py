@@ -18,7 +18,9 @@ from flask import Request, Response
 from ..provisioning.application import ScimApplication
 from ..scim import discovery
 from ..scim.errors import InvalidSyntax, InvalidValue, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
+from ..provisioning.search import search_all
 from ..scim.projection import Projection
+from ..scim.search import SearchQuery, query_from_body, query_from_url
 from ..scim.definitions import ResourceDef
 from ..scim.schemas import GROUP_DEFINITION
 from .responses import scim_response
@@ -45,6 +47,11 @@ class Call:
 
     def body(self) -> Any:
         return read_json(self.request)
+
+    @property
+    def if_match(self) -> str | None:
+        """The If-Match header, which PUT, PATCH and DELETE check against the version."""
+        return self.request.headers.get("If-Match")
 
     def projection(self) -> Projection:
         args = self.request.args
@@ -93,37 +100,45 @@ def read_json(request: Request) -> Any:
 
 
 def list_users(call: Call) -> Response:
-    args = call.request.args
+    return _search_users(call, query_from_url(call.request.args))
+
+
+def search_users(call: Call) -> Response:
+    return _search_users(call, query_from_body(call.body()))
+
+
+def _search_users(call: Call, query: SearchQuery) -> Response:
     result = call.application.users.search(
-        args.get("filter"), start_index=call.int_arg("startIndex"), count=call.int_arg("count"),
-        base_url=call.base_url, projection=call.projection(),
+        query.filter, start_index=query.start_index, count=query.count, base_url=call.base_url,
+        projection=query.projection, sort=query.sort,
     )
-    return scim_response(result)
+    return _list_response(call, result, query.projection)
 
 
 def create_user(call: Call) -> Response:
     resource = call.application.users.create(call.body(), base_url=call.base_url)
-    return scim_response(resource, 201, {"Location": resource["meta"]["location"],
-                                         "ETag": resource["meta"]["version"]})
+    return _resource_response(call, resource, 201)
 
 
 def get_user(call: Call) -> Response:
     resource = call.application.users.get(call.segments[1], base_url=call.base_url, projection=call.projection())
-    return scim_response(resource)
+    return _read_response(call, resource)
 
 
 def replace_user(call: Call) -> Response:
-    resource = call.application.users.replace(call.segments[1], call.body(), base_url=call.base_url)
-    return scim_response(call.projection().apply(resource, call.resources[0]))
+    resource = call.application.users.replace(call.segments[1], call.body(), base_url=call.base_url,
+                                              if_match=call.if_match)
+    return _resource_response(call, resource)
 
 
 def patch_user(call: Call) -> Response:
-    resource = call.application.users.patch(call.segments[1], call.body(), base_url=call.base_url)
-    return scim_response(call.projection().apply(resource, call.resources[0]))
+    resource = call.application.users.patch(call.segments[1], call.body(), base_url=call.base_url,
+                                            if_match=call.if_match)
+    return _resource_response(call, resource)
 
 
 def delete_user(call: Call) -> Response:
-    call.application.users.delete(call.segments[1])
+    call.application.users.delete(call.segments[1], if_match=call.if_match)
     return scim_response(None, 204)
 
 
@@ -132,43 +147,104 @@ def delete_user(call: Call) -> Response:
 
 
 def list_groups(call: Call) -> Response:
-    args = call.request.args
+    return _search_groups(call, query_from_url(call.request.args))
+
+
+def search_groups(call: Call) -> Response:
+    return _search_groups(call, query_from_body(call.body()))
+
+
+def _search_groups(call: Call, query: SearchQuery) -> Response:
     result = call.application.groups.search(
-        args.get("filter"), start_index=call.int_arg("startIndex"), count=call.int_arg("count"),
-        base_url=call.base_url, projection=call.projection(),
+        query.filter, start_index=query.start_index, count=query.count, base_url=call.base_url,
+        projection=query.projection, sort=query.sort,
     )
-    return scim_response(result)
+    return _list_response(call, result, query.projection)
 
 
 def create_group(call: Call) -> Response:
     resource = call.application.groups.create(call.body(), base_url=call.base_url)
-    return scim_response(resource, 201, {"Location": resource["meta"]["location"]})
+    return _resource_response(call, resource, 201)
 
 
 def get_group(call: Call) -> Response:
     resource = call.application.groups.get(call.segments[1], base_url=call.base_url, projection=call.projection())
-    return scim_response(resource)
+    return _read_response(call, resource)
 
 
 def replace_group(call: Call) -> Response:
-    resource = call.application.groups.replace(call.segments[1], call.body(), base_url=call.base_url)
-    return scim_response(call.projection().apply(resource, GROUP_DEFINITION))
+    resource = call.application.groups.replace(call.segments[1], call.body(), base_url=call.base_url,
+                                               if_match=call.if_match)
+    return _resource_response(call, resource)
 
 
 def patch_group(call: Call) -> Response:
-    args = call.request.args
     # Entra expects 204 for group PATCHes; a client that names attributes gets the group back.
-    wants_body = "attributes" in args or "excludedAttributes" in args
     resource = call.application.groups.patch(
         call.segments[1], call.body(), base_url=call.base_url,
-        projection=call.projection() if wants_body else None,
+        projection=None if call.projection().is_default else call.projection(), if_match=call.if_match,
     )
-    return scim_response(None, 204) if resource is None else scim_response(resource)
+    return scim_response(None, 204) if resource is None else _resource_response(call, resource)
 
 
 def delete_group(call: Call) -> Response:
-    call.application.groups.delete(call.segments[1])
+    call.application.groups.delete(call.segments[1], if_match=call.if_match)
     return scim_response(None, 204)
+
+
+# ----------------------------------------------------------------------------------------------
+# Searching every resource type
+
+
+def search_everything(call: Call) -> Response:
+    query = query_from_body(call.body())
+    application = call.application
+    result = search_all(application.users, application.groups, query, base_url=call.base_url,
+                        max_results=application.features.max_results)
+    return _list_response(call, result, query.projection)
+
+
+# ----------------------------------------------------------------------------------------------
+# Representations, projections and entity tags
+
+
+def _definition_of(call: Call, resource: dict[str, Any]) -> ResourceDef:
+    resource_type = resource.get("meta", {}).get("resourceType")
+    return next((definition for definition in call.resources if definition.name == resource_type),
+                call.resources[0])
+
+
+def _resource_response(call: Call, resource: dict[str, Any], status: int = 200) -> Response:
+    """Return ``resource`` with the request's projection, its ETag and, for 201, its Location."""
+    meta = resource.get("meta", {})
+    headers = {"ETag": meta["version"]} if "version" in meta else {}
+    if status == 201:
+        headers["Location"] = meta["location"]
+    body = call.projection().apply(resource, _definition_of(call, resource))
+    return scim_response(body, status, headers)
+
+
+def _read_response(call: Call, resource: dict[str, Any]) -> Response:
+    """Return ``resource``, or 304 Not Modified when If-None-Match names its version (RFC 7644 §3.14)."""
+    version = resource.get("meta", {}).get("version")
+    if_none_match = call.request.headers.get("If-None-Match")
+    if version is not None and if_none_match is not None and _matches_version(if_none_match, version):
+        return scim_response(None, 304, {"ETag": version})
+    return _resource_response(call, resource)
+
+
+def _matches_version(header: str, version: str) -> bool:
+    """Return whether an If-None-Match list names ``version``, compared weakly (RFC 7232 §2.3.2)."""
+    if header.strip() == "*":
+        return True
+    opaque = version.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == opaque for tag in header.split(","))
+
+
+def _list_response(call: Call, result: dict[str, Any], projection: Projection) -> Response:
+    result["Resources"] = [projection.apply(resource, _definition_of(call, resource))
+                           for resource in result["Resources"]]
+    return scim_response(result)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -216,6 +292,7 @@ _COLLECTION = 1
 _MEMBER = 2
 
 ROUTES: dict[tuple[str, int], dict[str, Handler]] = {
+    (".search", _COLLECTION): {"POST": search_everything},
     ("users", _COLLECTION): {"GET": list_users, "POST": create_user},
     ("users", _MEMBER): {"GET": get_user, "PUT": replace_user, "PATCH": patch_user, "DELETE": delete_user},
     ("groups", _COLLECTION): {"GET": list_groups, "POST": create_group},
@@ -227,13 +304,22 @@ ROUTES: dict[tuple[str, int], dict[str, Handler]] = {
     ("schemas", _MEMBER): {"GET": get_schema},
 }
 
-ENDPOINTS = "/Users, /Groups, /ServiceProviderConfig, /ResourceTypes and /Schemas"
+_SEARCH_ROUTES: dict[str, dict[str, Handler]] = {
+    "users": {"POST": search_users},
+    "groups": {"POST": search_groups},
+}
+
+ENDPOINTS = "/Users, /Groups, /.search, /ServiceProviderConfig, /ResourceTypes and /Schemas"
 
 
 def find_handler(method: str, segments: tuple[str, ...]) -> Handler:
     """Return the handler for ``method`` on the path ``segments``, or raise a SCIM error."""
     key = (segments[0].lower(), len(segments)) if segments else ("", 0)
-    handlers = ROUTES.get(key)
+    if len(segments) == 2 and segments[1] == ".search":
+        # RFC 7644 §3.4.3: POST /Users/.search and POST /Groups/.search.
+        handlers = _SEARCH_ROUTES.get(key[0])
+    else:
+        handlers = ROUTES.get(key)
     if handlers is None:
         path = "/" + "/".join(segments)
         raise NotFound(f"There is no SCIM endpoint at '{path}'. The endpoints are {ENDPOINTS}.")

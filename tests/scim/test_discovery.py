@@ -109,9 +109,14 @@ def test_config_patch_supported(config: dict[str, Any]) -> None:
     assert config["patch"] == {"supported": True}
 
 
-@pytest.mark.parametrize("feature", ["bulk", "sort", "etag", "changePassword"])
+@pytest.mark.parametrize("feature", ["bulk", "changePassword"])
 def test_config_feature_unsupported(config: dict[str, Any], feature: str) -> None:
     assert config[feature]["supported"] is False
+
+
+@pytest.mark.parametrize("feature", ["sort", "etag"])
+def test_config_feature_supported(config: dict[str, Any], feature: str) -> None:
+    assert config[feature]["supported"] is True
 
 
 def test_config_bulk_limits_zero(config: dict[str, Any]) -> None:
