@@ -94,7 +94,7 @@ class UserMapping:
     """The resolved mapping of one application."""
 
     coworker: LimetypeInfo
-    # The coworker property of type user that holds the [user] id.
+    # The coworker property of type user that contains the [user] id.
     link_property: str
     attributes: tuple[ResolvedAttribute, ...]
     # Required coworker properties that have no default and no mapped label.

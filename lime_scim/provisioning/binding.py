@@ -54,7 +54,7 @@ class BoundAttribute:
     resolved: ResolvedAttribute
     slot: Slot
     kind: ValueKind
-    # Where the attribute sits in the schema: URN, attribute name and sub-attribute name.
+    # The schema position: URN, attribute name and sub-attribute name.
     urn: str
     name: str
     sub_name: str | None
@@ -161,15 +161,18 @@ def bind_user_mapping(mapping: UserMapping) -> UserBinding:
     provisional = [_bind(resolved, {}) for resolved in stored]
 
     selection: dict[tuple[str, str], frozenset[str] | None] = {}
+    types: dict[tuple[str, str], tuple[str, ...]] = {}
     for bound in provisional:
         if bound.name == "externalId":
             continue
         key = (bound.urn, bound.name)
+        if bound.slot.type_value is not None and bound.slot.type_value not in types.get(key, ()):
+            types[key] = (*types.get(key, ()), bound.slot.type_value)
         if bound.sub_name is None:
             selection.setdefault(key, None)
         else:
             selection[key] = (selection.get(key) or frozenset()) | {bound.sub_name}
-    resource = build_user_resource(Selection(selection))
+    resource = build_user_resource(Selection(selection, types))
 
     attributes = tuple(_bind(resolved, resource.extension_keys) for resolved in stored)
     return UserBinding(mapping, resource, attributes)
