@@ -437,6 +437,32 @@ def test_attributes_on_get_user(client: FlaskClient) -> None:
     assert set(body_of(response)) == {"schemas", "id", "userName"}
 
 
+def test_service_provider_config_max_results(client: FlaskClient) -> None:
+    response = client.get(f"{BASE}/ServiceProviderConfig", headers=auth())
+
+    config = body_of(response)
+    assert config["filter"] == {"supported": True, "maxResults": MAX_RESULTS}
+    assert config["meta"]["location"].endswith(f"{BASE}/ServiceProviderConfig")
+
+
+def test_schemas_list_three_documents(client: FlaskClient) -> None:
+    listed = body_of(client.get(f"{BASE}/Schemas", headers=auth()))
+
+    assert listed["totalResults"] == 3
+    assert [schema["id"] for schema in listed["Resources"]] == [
+        "urn:ietf:params:scim:schemas:core:2.0:User",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        "urn:ietf:params:scim:schemas:core:2.0:Group",
+    ]
+
+
+def test_unknown_schema_id_404(client: FlaskClient) -> None:
+    response = client.get(f"{BASE}/Schemas/urn:example:nothing", headers=auth())
+
+    detail = assert_scim_error(response, 404)
+    assert "urn:example:nothing" in detail
+
+
 # ---------------------------------------------------------------------------------------------
 # Response headers
 
