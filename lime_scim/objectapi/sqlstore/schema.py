@@ -34,6 +34,15 @@ def create_schema(engine: Engine, tables: StoreTables) -> None:
     Raises :class:`SchemaMismatch` when a limetype table exists without a column for one of
     its properties, because the store does not alter existing tables.
     """
+    # Every worker process opens the store when it starts. When all tables exist, a read
+    # transaction is enough, so a worker that starts while requests hold the write lock does
+    # not fail on it (gunicorn stops the whole server when a worker fails to start).
+    with engine.connect() as connection, connection.begin():
+        existing = set(inspect(connection).get_table_names())
+        if all(table.name in existing for table in tables.metadata.sorted_tables):
+            _check_columns(connection, tables)
+            return
+
     with engine.connect() as connection:
         connection.execution_options(**{WRITE_OPTION: True})
         with connection.begin():
