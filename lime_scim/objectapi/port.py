@@ -12,6 +12,8 @@ Contract shared by every method below:
   commits; leaving it with an exception rolls everything back, so a request is all or nothing.
 - A write that would break a uniqueness rule raises :class:`UniqueViolation`; a value that does
   not fit its property raises :class:`ValueRejected`. The unit of work must then be abandoned.
+- A unit of work that loses to concurrent transactions raises :class:`StoreBusy` after rolling
+  back, and one whose database cannot be reached raises :class:`StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -208,6 +210,18 @@ class ValueRejected(ObjectApiError):
 
 class UnknownLimetype(ObjectApiError):
     """The named limetype or property does not exist in the datamodel."""
+
+
+class StoreBusy(ObjectApiError):
+    """The transaction failed on other transactions' locks and was rolled back.
+
+    A lock wait timed out, or the database ended the transaction to break a deadlock or a
+    serialization conflict. Running the whole unit of work again may succeed.
+    """
+
+
+class StoreUnavailable(ObjectApiError):
+    """The database cannot be reached: the connection failed or was lost, or it shuts down."""
 
 
 # ----------------------------------------------------------------------------------------------

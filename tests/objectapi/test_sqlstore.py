@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, text
-from sqlalchemy.exc import OperationalError
 
 from lime_scim.objectapi.datamodel import default_datamodel_path, load_datamodel
 from lime_scim.objectapi.port import (
@@ -29,6 +28,7 @@ from lime_scim.objectapi.port import (
     Nothing,
     ObjectApi,
     ObjectLink,
+    StoreBusy,
     UniqueViolation,
     UnitOfWork,
     UnknownLimetype,
@@ -156,7 +156,7 @@ def test_sqlite_second_writer_waits_for_lock(
         with first.unit_of_work(write=True) as uow:
             uow.insert_user(username="holder")
             # The lock is taken at BEGIN, before the second unit runs any statement.
-            with pytest.raises(OperationalError, match="locked"):
+            with pytest.raises(StoreBusy, match="locked"):
                 with second.unit_of_work(write=True):
                     pass
     finally:

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from types import MappingProxyType
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from ..port import LimetypeInfo
 from .engine import WRITE_OPTION, create_store_engine, normalize_url
+from .errors import transient_error_of
 from .schema import create_schema
 from .tables import StoreTables, build_tables
 from .unit_of_work import SqlUnitOfWork
@@ -46,11 +48,21 @@ class SqlObjectApi:
         with "database is locked" when another writer is active, so open writers with
         ``write=True``. The transaction commits when the block ends normally and rolls
         back when it raises.
+
+        Raises StoreBusy, after the rollback, when a lock wait outlasts the busy timeout or
+        the database breaks a deadlock, and StoreUnavailable when the database cannot be
+        reached. Other database errors propagate unchanged.
         """
-        with self._engine.connect() as connection:
-            connection.execution_options(**{WRITE_OPTION: write})
-            with connection.begin():
-                yield SqlUnitOfWork(connection, self._tables, self._limetypes)
+        try:
+            with self._engine.connect() as connection:
+                connection.execution_options(**{WRITE_OPTION: write})
+                with connection.begin():
+                    yield SqlUnitOfWork(connection, self._tables, self._limetypes)
+        except DBAPIError as error:
+            transient = transient_error_of(error)
+            if transient is None:
+                raise
+            raise transient from error
 
     def close(self) -> None:
         """Close every pooled connection; the object must not be used afterwards."""
