@@ -140,13 +140,22 @@ def _definition_of(definition: ResourceDef, key: str) -> AttributeDef | None:
 
 
 def _hide_unrequested(container: dict[str, Any], key: str, attribute: AttributeDef) -> None:
-    """Remove ``container[key]``, or its sub-attributes, where ``returned`` is never or request."""
+    """Remove ``container[key]``, or the parts of it, whose ``returned`` is never or request.
+
+    Walks down through complex values, so the sub-attributes of an extension attribute, two
+    levels below the resource, are covered too.
+    """
     if attribute.returned in ("never", "request"):
         del container[key]
         return
-    hidden = [sub for sub in attribute.sub_attributes if sub.returned in ("never", "request")]
-    if hidden:
-        _narrow(container, key, attribute, [(sub.name.lower(),) for sub in hidden], _exclude)
+    value = container[key]
+    for element in value if isinstance(value, list) else [value]:
+        if not isinstance(element, dict):
+            continue
+        for sub_key in list(element):
+            sub = attribute.sub(sub_key)
+            if sub is not None:
+                _hide_unrequested(element, sub_key, sub)
 
 
 def _select(container: dict[str, Any], key: str, attribute: AttributeDef, below: list[_Keys]) -> None:

@@ -203,17 +203,24 @@ class UserGroupSchema(ScimSchema):
 
 class ManagerSchema(ScimSchema):
     value = fields.String(allow_none=True, metadata=scim_metadata(case_exact=True, description="Id of the manager's User."))
-    ref = fields.String(data_key="$ref", dump_only=True,
-                        metadata=scim_metadata("reference", mutability="readOnly", reference_types=("User",),
+    # RFC 7643 §8.7.1 makes $ref readWrite; a manager sent by $ref alone takes its id from the URI.
+    ref = fields.String(data_key="$ref", allow_none=True,
+                        metadata=scim_metadata("reference", reference_types=("User",),
                                                description="URI of the manager's User."))
+    # Returned on request only, so that a manager reads back as the client wrote it.
     display_name = fields.String(data_key="displayName", dump_only=True,
-                                 metadata=scim_metadata(mutability="readOnly", description="Name of the manager."))
+                                 metadata=scim_metadata(mutability="readOnly", returned="request",
+                                                        description="Name of the manager."))
 
     @pre_load
     def wrap_bare_id(self, data: Any, **kwargs: Any) -> Any:
         # Entra sends the manager as a bare id string; RFC 7643 §4.3 makes it complex.
         if isinstance(data, str):
             return {"value": data}
+        if isinstance(data, Mapping) and not any(key.lower() == "value" for key in data):
+            reference = next((item for key, item in data.items() if key.lower() == "$ref"), None)
+            if isinstance(reference, str) and reference.rstrip("/"):
+                return {**data, "value": reference.rstrip("/").rsplit("/", 1)[-1]}
         return data
 
 
@@ -227,7 +234,8 @@ class MemberSchema(ScimSchema):
     ref = fields.String(data_key="$ref", allow_none=True,
                         metadata=scim_metadata("reference", mutability="immutable", reference_types=("User",),
                                                description="URI of the member User."))
-    display = fields.String(dump_only=True, metadata=scim_metadata(mutability="readOnly",
+    # Returned on request only, so that a member reads back as the client wrote it.
+    display = fields.String(dump_only=True, metadata=scim_metadata(mutability="readOnly", returned="request",
                                                                    description="Name of the member User."))
     type = fields.String(allow_none=True, metadata=scim_metadata(mutability="immutable", canonical_values=("User",),
                                                                  description="Always User, because groups cannot be members."))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import Schema, fields
@@ -139,6 +139,9 @@ class Selection:
     """
 
     attributes: Mapping[tuple[str, str], frozenset[str] | None]
+    # The ``type`` values stored per multi-valued attribute, such as ("work", "home") for emails.
+    # They become the canonicalValues of its ``type`` sub-attribute; unlisted ones keep the RFC's.
+    types: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +168,17 @@ def is_custom_extension(urn: str) -> bool:
     return urn.lower().startswith(EXTENSION_PREFIX) and urn.lower() != ENTERPRISE_URN.lower()
 
 
-def _complex_field(entry: CatalogueEntry, subs: frozenset[str] | None, data_key: str) -> fields.Field[Any]:
+def _complex_field(entry: CatalogueEntry, subs: frozenset[str] | None, data_key: str,
+                   types: tuple[str, ...] = ()) -> fields.Field[Any]:
     assert entry.sub_attributes is not None
     wanted = {name.lower() for name in subs or ()}
     if entry.multi_valued:
         wanted |= {"type"}
     chosen = {python_name(name): _with_key(factory, name)
               for name, factory in entry.sub_attributes.items() if name.lower() in wanted}
+    if types and "type" in chosen:
+        # Only these types have a CRM field, so a client that picks another type loses the value.
+        chosen["type"].metadata = {**chosen["type"].metadata, "canonical_values": types}
     nested = ScimSchema.from_dict(chosen, name=f"{entry.name}Schema")
     metadata = scim_metadata("complex", description=entry.description)
     if entry.multi_valued:
@@ -185,9 +192,9 @@ def _with_key(factory: FieldFactory, name: str) -> fields.Field[Any]:
     return field
 
 
-def _field(entry: CatalogueEntry, subs: frozenset[str] | None) -> fields.Field[Any]:
+def _field(entry: CatalogueEntry, subs: frozenset[str] | None, types: tuple[str, ...] = ()) -> fields.Field[Any]:
     if entry.is_complex:
-        return _complex_field(entry, subs, entry.name)
+        return _complex_field(entry, subs, entry.name, types)
     assert entry.factory is not None
     return _with_key(entry.factory, entry.name)
 
@@ -216,7 +223,7 @@ def build_user_resource(selection: Selection) -> UserResource:
         entry = catalogue_entry(urn, name)
         if urn.lower() == USER_URN.lower():
             if entry is not None:
-                core[python_name(entry.name)] = _field(entry, subs)
+                core[python_name(entry.name)] = _field(entry, subs, selection.types.get((urn, name), ()))
             continue
         chosen = extensions.setdefault(urn, {})
         if entry is not None:

@@ -289,7 +289,7 @@ def test_manager_document_characteristics() -> None:
 
     assert manager["type"] == "complex"
     assert [sub["name"] for sub in manager["subAttributes"]] == ["value", "$ref", "displayName"]
-    assert find(document_of(ENTERPRISE_URN), "manager.$ref")["mutability"] == "readOnly"
+    assert find(document_of(ENTERPRISE_URN), "manager.$ref")["mutability"] == "readWrite"
     assert find(document_of(ENTERPRISE_URN), "manager.$ref")["referenceTypes"] == ["User"]
 
 

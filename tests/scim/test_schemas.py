@@ -238,7 +238,15 @@ def test_load_user_manager_drops_read_only() -> None:
 
     loaded = load_user(body)
 
-    assert loaded["enterprise"]["manager"] == {"value": "1002"}
+    assert loaded["enterprise"]["manager"] == {"value": "1002", "ref": "https://x/Users/1002"}
+
+
+def test_load_user_manager_id_from_ref() -> None:
+    body = {"userName": "karin", ENTERPRISE_URN: {"manager": {"$ref": "https://x/Users/2819c223"}}}
+
+    loaded = load_user(body)
+
+    assert loaded["enterprise"]["manager"]["value"] == "2819c223"
 
 
 def test_load_user_manager_null() -> None:
@@ -563,9 +571,10 @@ def test_enterprise_manager_characteristics() -> None:
     assert [sub.name for sub in manager.sub_attributes] == ["value", "$ref", "displayName"]
     assert attribute(f"{ENTERPRISE_URN}:manager.value").case_exact is True
     assert attribute(f"{ENTERPRISE_URN}:manager.value").mutability == "readWrite"
-    assert attribute(f"{ENTERPRISE_URN}:manager.$ref").mutability == "readOnly"
+    assert attribute(f"{ENTERPRISE_URN}:manager.$ref").mutability == "readWrite"
     assert attribute(f"{ENTERPRISE_URN}:manager.$ref").reference_types == ("User",)
     assert attribute(f"{ENTERPRISE_URN}:manager.displayName").mutability == "readOnly"
+    assert attribute(f"{ENTERPRISE_URN}:manager.displayName").returned == "request"
 
 
 def test_enterprise_extension_loaded_key() -> None:
