@@ -10,13 +10,24 @@ This package imports neither Flask nor the object API store, so the web layer, t
 
 from .errors import ConfigError
 from .loader import load_config, parse_config
-from .model import DEFAULT_MAX_RESULTS, ConfigFile, ExtraMapping, ScimSettings
+from .model import (
+    DEFAULT_BUSY_TIMEOUT_MS,
+    DEFAULT_MAX_RESULTS,
+    ConfigFile,
+    ExtraMapping,
+    RateLimit,
+    RequestLimits,
+    ScimSettings,
+)
 
 __all__ = [
+    "DEFAULT_BUSY_TIMEOUT_MS",
     "DEFAULT_MAX_RESULTS",
     "ConfigError",
     "ConfigFile",
     "ExtraMapping",
+    "RateLimit",
+    "RequestLimits",
     "ScimSettings",
     "load_config",
     "parse_config",

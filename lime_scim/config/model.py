@@ -7,6 +7,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MAX_RESULTS = 1000
+# How long a database statement waits for another transaction's lock before the attempt fails.
+DEFAULT_BUSY_TIMEOUT_MS = 10000
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The largest request an application accepts. Each field name is also its config key.
+
+    The defaults leave a wide margin over the largest request Entra ID sends: a user PATCH has
+    one operation per changed attribute, and a body rarely nests deeper than five levels.
+    NOTE: how many members Entra puts into one group PATCH is not documented, so
+    ``max_members`` and ``max_body_bytes`` are sized for tens of thousands.
+    """
+
+    # Bytes of a request body. A larger body gets 413.
+    max_body_bytes: int = 4 * 1024 * 1024
+    # Levels of nested JSON objects and arrays. The body object itself is level 1.
+    max_json_depth: int = 32
+    # Characters of the filter query parameter.
+    max_filter_length: int = 4096
+    # Levels of nested parentheses and brackets in a filter.
+    max_filter_depth: int = 32
+    # Operations of one PATCH request.
+    max_patch_operations: int = 1000
+    # Member values of one group request: all operations of a PATCH, or the members of a POST or PUT.
+    max_members: int = 10000
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: ``per_second`` requests a second on average, bursts of up to ``burst``."""
+
+    per_second: float
+    burst: int
 
 
 @dataclass(frozen=True)
@@ -41,6 +75,10 @@ class ScimSettings:
     # The coworker limetype's name, when its table label is neither user nor coworker.
     coworker_limetype: str | None = None
     mappings: tuple[ExtraMapping, ...] = ()
+    limits: RequestLimits = field(default_factory=RequestLimits)
+    # None turns rate limiting off.
+    rate_limit: RateLimit | None = None
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,7 +11,14 @@ from pathlib import Path
 
 from ._messages import describe_type, show_key, show_value
 from .errors import ConfigError
-from .model import DEFAULT_MAX_RESULTS, ExtraMapping, ScimSettings
+from .model import (
+    DEFAULT_BUSY_TIMEOUT_MS,
+    DEFAULT_MAX_RESULTS,
+    ExtraMapping,
+    RateLimit,
+    RequestLimits,
+    ScimSettings,
+)
 
 CONFIG_KEYS = (
     "enabled",
@@ -20,6 +28,15 @@ CONFIG_KEYS = (
     "max_results",
     "coworker_limetype",
     "mappings",
+    "max_body_bytes",
+    "max_json_depth",
+    "max_filter_length",
+    "max_filter_depth",
+    "max_patch_operations",
+    "max_members",
+    "rate_limit_per_second",
+    "rate_limit_burst",
+    "busy_timeout_ms",
 )
 MAPPING_TARGETS = ("label", "property", "user_column")
 SECRET_KEYS = ("token", "database_url")
@@ -104,6 +121,44 @@ def _read_positive_int(section: _Section, key: str, default: int) -> int:
         f"must be a positive whole number, got {show_value(value)}",
         f"Write a number such as {default}.",
     )
+
+
+def _read_positive_number(section: _Section, key: str) -> float | None:
+    value = section.values.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf"):
+        return float(value)
+    raise section.error(
+        key,
+        f"must be a positive number, got {show_value(value)}",
+        "Write a number such as 50, or remove the key to turn the limit off.",
+    )
+
+
+def _read_limits(section: _Section) -> RequestLimits:
+    defaults = RequestLimits()
+    values = {
+        name: _read_positive_int(section, name, getattr(defaults, name))
+        for name in RequestLimits.__dataclass_fields__
+    }
+    return RequestLimits(**values)
+
+
+def _read_rate_limit(section: _Section) -> RateLimit | None:
+    per_second = _read_positive_number(section, "rate_limit_per_second")
+    burst = section.values.get("rate_limit_burst")
+    if per_second is None:
+        if burst is not None:
+            raise section.error(
+                "rate_limit_burst",
+                "is set, but rate_limit_per_second is not",
+                "Set rate_limit_per_second as well, or remove rate_limit_burst.",
+            )
+        return None
+    # By default a client may send one second's worth of requests at once.
+    default_burst = max(1, math.ceil(per_second))
+    return RateLimit(per_second=per_second, burst=_read_positive_int(section, "rate_limit_burst", default_burst))
 
 
 def _read_text(section: _Section, key: str, *, secret: bool) -> str | None:
@@ -230,4 +285,7 @@ def read_scim_settings(
         max_results=_read_positive_int(config, "max_results", default=DEFAULT_MAX_RESULTS),
         coworker_limetype=_read_text(config, "coworker_limetype", secret=False),
         mappings=_read_mappings(config),
+        limits=_read_limits(config),
+        rate_limit=_read_rate_limit(config),
+        busy_timeout_ms=_read_positive_int(config, "busy_timeout_ms", default=DEFAULT_BUSY_TIMEOUT_MS),
     )

@@ -22,7 +22,9 @@ def open_application(config: ConfigFile, settings: ScimSettings) -> ScimApplicat
     """
     datamodel_path = settings.datamodel or default_datamodel_path()
     datamodel = load_datamodel(datamodel_path)
-    api = create_object_api(config.database_url_for(settings.application), datamodel)
+    api = create_object_api(
+        config.database_url_for(settings.application), datamodel, busy_timeout_ms=settings.busy_timeout_ms
+    )
     try:
         return build_application(settings, api)
     except Exception:

@@ -87,6 +87,11 @@ class ScimServer(BaseApplication):  # type: ignore[misc]
             # server would take over the first one's socket. lime-scim does not use it.
             "control_socket_disable": True,
             "proc_name": "lime-scim",
+            # Gunicorn's largest request line (its default is 4094 bytes). A 4096-character
+            # filter (the default max_filter_length) then fits unless more than about half of
+            # its characters need percent-encoding. A longer line gets gunicorn's own 400
+            # response, which is not a SCIM Error body.
+            "limit_request_line": 8190,
             "when_ready": self._log_tenant_urls,
         }
         for name, value in settings.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ..config import ScimSettings
+from ..config import RateLimit, RequestLimits, ScimSettings
 from ..mapping.resolver import log_mapping_problems, resolve_user_mapping
 from ..objectapi.port import ObjectApi
 from ..scim.discovery import ProviderFeatures
@@ -28,6 +28,9 @@ class ScimApplication:
     features: ProviderFeatures
     binding: UserBinding
     api: ObjectApi
+    limits: RequestLimits = RequestLimits()
+    # None when the application has no request rate limit.
+    rate_limit: RateLimit | None = None
 
     def close(self) -> None:
         """Release the application's database connections."""
@@ -50,9 +53,11 @@ def build_application(settings: ScimSettings, api: ObjectApi) -> ScimApplication
     return ScimApplication(
         name=settings.application,
         token=settings.token,
-        users=UserService(api, binding, ids, max_results=settings.max_results),
-        groups=GroupService(api, ids, max_results=settings.max_results),
+        users=UserService(api, binding, ids, max_results=settings.max_results, limits=settings.limits),
+        groups=GroupService(api, ids, max_results=settings.max_results, limits=settings.limits),
         features=ProviderFeatures(max_results=settings.max_results),
         binding=binding,
         api=api,
+        limits=settings.limits,
+        rate_limit=settings.rate_limit,
     )

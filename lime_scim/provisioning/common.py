@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ..config import RequestLimits
 from ..objectapi.port import GroupRecord, UniqueViolation, UserRecord, ValueRejected
 from ..scim.constants import LIST_RESPONSE_URN
-from ..scim.errors import InvalidValue, PreconditionFailed, Uniqueness
-from ..scim.filter import Expr, parse_filter
+from ..scim.errors import InvalidFilter, InvalidValue, PreconditionFailed, Uniqueness
+from ..scim.filter import And, Expr, Not, Or, ValuePath, chain_operands, parse_filter, render_attr_path
+
+
+# A UTF-16 surrogate code point, which a filter string gets from an unpaired "\ud800" escape.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -93,10 +99,36 @@ def list_response(total: int, start_index: int, resources: Sequence[dict[str, An
     }
 
 
-def parse_optional_filter(text: str | None) -> Expr | None:
+def parse_optional_filter(text: str | None, limits: RequestLimits = RequestLimits()) -> Expr | None:
+    """Parse the filter query parameter within ``limits``, or return None when it is missing or blank.
+
+    Raises InvalidFilter for invalid syntax, a breached limit, or a string value that no stored
+    value can equal, which is one with a NUL character or an unpaired surrogate escape ("\\ud800").
+    """
     if text is None or not text.strip():
         return None
-    return parse_filter(text)
+    expression = parse_filter(text, max_length=limits.max_filter_length, max_depth=limits.max_filter_depth)
+    _check_filter_values(expression)
+    return expression
+
+
+def _check_filter_values(expression: Expr) -> None:
+    # An explicit stack, because a long chain of 'and' nests one level per operator.
+    stack: list[Expr] = [expression]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (And, Or)):
+            stack.extend(chain_operands(node))
+        elif isinstance(node, Not):
+            stack.append(node.expr)
+        elif isinstance(node, ValuePath):
+            stack.append(node.filter)
+        elif isinstance(node.value, str) and not node.value.isascii() and _SURROGATE.search(node.value):
+            raise InvalidFilter(f"The value compared with '{render_attr_path(node.path)}' contains an unpaired "
+                                "UTF-16 surrogate escape (\\ud800 to \\udfff), which is not valid Unicode.")
+        elif isinstance(node.value, str) and "\x00" in node.value:
+            raise InvalidFilter(f"The value compared with '{render_attr_path(node.path)}' contains a NUL "
+                                "character (\\u0000), which no stored value contains. Remove it.")
 
 
 USER_COLUMN_ATTRIBUTES = {

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from ..config import RequestLimits
 from ..objectapi.port import GroupRecord, ObjectApi, UnitOfWork
 from ..scim.constants import GROUP_URN
 from ..scim.errors import InvalidValue, NotFound, Uniqueness
@@ -31,8 +32,10 @@ logger = logging.getLogger(__name__)
 class GroupService:
     """The group use cases of one application."""
 
-    def __init__(self, api: ObjectApi, ids: ResourceIds, *, max_results: int) -> None:
+    def __init__(self, api: ObjectApi, ids: ResourceIds, *, max_results: int,
+                 limits: RequestLimits = RequestLimits()) -> None:
         self._api = api
+        self._limits = limits
         self._ids = ids
         self._max_results = max_results
 
@@ -60,7 +63,7 @@ class GroupService:
         sort: SortKey | None = None,
     ) -> dict[str, Any]:
         """Return a ListResponse of the groups that match ``filter_text``, sorted by ``sort``."""
-        criteria = group_criteria(parse_optional_filter(filter_text), legacy_ids=self._ids.legacy)
+        criteria = group_criteria(parse_optional_filter(filter_text, self._limits), legacy_ids=self._ids.legacy)
         order = group_order(sort, legacy_ids=self._ids.legacy)
         paging = Paging.from_query(start_index, count, self._max_results)
         with self._api.unit_of_work() as uow:
@@ -75,6 +78,7 @@ class GroupService:
     def create(self, body: Any, *, base_url: str) -> dict[str, Any]:
         """Create the group, or adopt/revive the CRM group of that name."""
         loaded = load_resource(GROUP_SCHEMA, body)
+        self._check_member_count(len(loaded.get("members") or ()))
         name = self._name(loaded)
         with self._api.unit_of_work(write=True) as uow, store_errors():
             existing = uow.find_group_by_name(name)
@@ -108,6 +112,7 @@ class GroupService:
         the same transaction as the write (RFC 7644 §3.14).
         """
         loaded = load_resource(GROUP_SCHEMA, body)
+        self._check_member_count(len(loaded.get("members") or ()))
         if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"] != resource_id:
             raise InvalidValue(f"The id in the body ('{body['id']}') differs from the id in the URL "
                                f"('{resource_id}'). Leave id out or send the same one.")
@@ -127,7 +132,9 @@ class GroupService:
 
         ``if_match`` is checked as in :meth:`replace`.
         """
-        operations, member_changes = split_member_operations(parse_patch_request(body))
+        parsed = parse_patch_request(body, max_operations=self._limits.max_patch_operations)
+        operations, member_changes = split_member_operations(parsed)
+        self._check_member_count(sum(len(change.ids) for change in member_changes))
         with self._api.unit_of_work(write=True) as uow, store_errors():
             group = self._find(uow, resource_id, for_update=True)
             check_version(if_match, group)
@@ -158,6 +165,12 @@ class GroupService:
 
     # ------------------------------------------------------------------------------------------
     # Members
+
+    def _check_member_count(self, count: int) -> None:
+        limit = self._limits.max_members
+        if count > limit:
+            raise InvalidValue(f"The request names {count} members, but the maximum is {limit} (the max_members "
+                               "setting). Send the members in several PATCH requests.")
 
     @staticmethod
     def _member_ids(members: Sequence[dict[str, Any]]) -> tuple[str, ...]:

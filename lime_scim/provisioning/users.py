@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..config import RequestLimits
 from ..mapping.resolver import MANAGER_PATH
 from ..objectapi.port import LimeObject, ObjectApi, ObjectLink, UnitOfWork, UserRecord
 from ..scim.constants import USER_URN
@@ -47,8 +48,10 @@ class UserState:
 class UserService:
     """The user use cases of one application."""
 
-    def __init__(self, api: ObjectApi, binding: UserBinding, ids: ResourceIds, *, max_results: int) -> None:
+    def __init__(self, api: ObjectApi, binding: UserBinding, ids: ResourceIds, *, max_results: int,
+                 limits: RequestLimits = RequestLimits()) -> None:
         self._api = api
+        self._limits = limits
         self._binding = binding
         self._mapping = binding.mapping
         self._schema = binding.resource.schema
@@ -88,7 +91,7 @@ class UserService:
         sort: SortKey | None = None,
     ) -> dict[str, Any]:
         """Return a ListResponse of the users that match ``filter_text``, sorted by ``sort``."""
-        expr = parse_optional_filter(filter_text)
+        expr = parse_optional_filter(filter_text, self._limits)
         criteria = user_criteria(expr, self._binding, legacy_ids=self._ids.legacy)
         order = user_order(sort, self._binding, legacy_ids=self._ids.legacy)
         paging = Paging.from_query(start_index, count, self._max_results)
@@ -151,7 +154,7 @@ class UserService:
 
         ``if_match`` is checked as in :meth:`replace`.
         """
-        operations = parse_patch_request(body)
+        operations = parse_patch_request(body, max_operations=self._limits.max_patch_operations)
         with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_field):
             state = self._state(uow, self._find(uow, resource_id, for_update=True))
             check_version(if_match, state.user)

@@ -320,7 +320,7 @@ class _Parser:
         if self._depth > self._max_depth:
             raise InvalidFilter(
                 f"The filter nests parentheses and brackets more than {self._max_depth} levels "
-                f"deep, which is the maximum.",
+                f"deep, which is the maximum (the max_filter_depth setting).",
                 position=token.position,
             )
 
@@ -474,7 +474,8 @@ def parse_filter(text: str, *, max_length: int = 4096, max_depth: int = 32) -> E
     """
     if len(text) > max_length:
         raise InvalidFilter(
-            f"The filter is {len(text)} characters long, but the maximum is {max_length}.",
+            f"The filter is {len(text)} characters long, but the maximum is {max_length} "
+            "(the max_filter_length setting).",
             position=max_length,
         )
     if not text.strip():

@@ -217,7 +217,8 @@ def parse_patch_request(body: Any, *, max_operations: int | None = None) -> list
     if max_operations is not None and len(operations) > max_operations:
         raise InvalidValue(
             f"The PATCH request has {len(operations)} operations, but the maximum is "
-            f"{max_operations}. Split the changes into several requests."
+            f"{max_operations} (the max_patch_operations setting). Split the changes into "
+            "several requests."
         )
     return [_parse_operation(index, item) for index, item in enumerate(operations)]
 

@@ -9,11 +9,15 @@ answered with a SCIM error instead of Flask's HTML page.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Request, Response
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..config import RequestLimits
 
 from ..provisioning.application import ScimApplication
 from ..scim import discovery
@@ -25,8 +29,11 @@ from ..scim.definitions import ResourceDef
 from ..scim.schemas import GROUP_DEFINITION
 from .responses import scim_response
 
-# Large enough for a member PATCH with thousands of member ids.
-MAX_BODY_BYTES = 4 * 1024 * 1024
+# The default of the max_body_bytes setting: large enough for a member PATCH with thousands of ids.
+MAX_BODY_BYTES = RequestLimits().max_body_bytes
+# A UTF-16 surrogate code point, which json.loads decodes from an unpaired "\ud800" escape
+# and which no valid Unicode text contains.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _JSON_TYPES = ("application/scim+json", "application/json")
 
@@ -46,7 +53,7 @@ class Call:
         return (self.application.binding.resource.definition, GROUP_DEFINITION)
 
     def body(self) -> Any:
-        return read_json(self.request)
+        return read_json(self.request, self.application.limits)
 
     @property
     def if_match(self) -> str | None:
@@ -70,29 +77,78 @@ class Call:
 Handler = Callable[[Call], Response]
 
 
-def read_json(request: Request) -> Any:
-    """Return the parsed JSON body; raise a SCIM error for a wrong type, size or syntax."""
+def read_json(request: Request, limits: RequestLimits = RequestLimits()) -> Any:
+    """Return the parsed JSON body, or raise a SCIM error for a wrong type, size, depth or syntax.
+
+    The body is cached on the request, so a handler that runs again after a busy database
+    reads it again.
+    """
     mimetype = request.mimetype
     if mimetype and mimetype not in _JSON_TYPES:
         raise UnsupportedMediaType(f"The Content-Type '{mimetype}' is not supported. "
                                    "Send application/scim+json or application/json.")
-    length = request.content_length
-    if length is not None and length > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The request body has {length} bytes; the limit is {MAX_BODY_BYTES}.")
-    data = request.get_data(cache=False)
-    if len(data) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The request body exceeds the limit of {MAX_BODY_BYTES} bytes.")
+    data = _read_body(request, limits.max_body_bytes)
     if not data.strip():
         raise InvalidSyntax("The request body is empty; send a JSON object.")
+    too_deep = InvalidSyntax(f"The request body nests objects and arrays more than {limits.max_json_depth} "
+                             "levels deep, which is the maximum (the max_json_depth setting).")
     try:
-        return json.loads(data)
+        document = json.loads(data)
     except UnicodeDecodeError as error:
         raise InvalidSyntax("The request body is not valid UTF-8.") from error
     except json.JSONDecodeError as error:
         raise InvalidSyntax(f"The request body is not valid JSON: {error.msg} at line {error.lineno} "
                             f"column {error.colno}.") from error
     except RecursionError as error:
-        raise InvalidSyntax("The request body is nested too deeply.") from error
+        raise too_deep from error
+    _check_json_document(document, limits.max_json_depth, too_deep)
+    return document
+
+
+def _read_body(request: Request, max_bytes: int) -> bytes:
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise PayloadTooLarge(f"The request body has {length} bytes, but the maximum is {max_bytes} "
+                              "(the max_body_bytes setting).")
+    # Werkzeug stops reading a body without Content-Length (chunked) at max_content_length
+    # and returns what it read without an error. Reading one byte more shows a body that is too long.
+    request.max_content_length = max_bytes + 1
+    data = b""
+    try:
+        data = request.get_data(cache=True)
+        too_large = len(data) > max_bytes
+    except RequestEntityTooLarge:
+        too_large = True
+    if too_large:
+        raise PayloadTooLarge(f"The request body has more than {max_bytes} bytes, which is the maximum "
+                              "(the max_body_bytes setting).")
+    return data
+
+
+def _check_json_document(document: Any, max_depth: int, too_deep: InvalidSyntax) -> None:
+    """Raise ``too_deep`` for nesting beyond ``max_depth``, and InvalidSyntax for an unpaired surrogate.
+
+    Walks the document with an explicit stack, so a deep document cannot exhaust the recursion
+    limit here. The body object itself is level 1.
+    """
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: list[Any] = [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            children = value
+        elif isinstance(value, str):
+            if not value.isascii() and _SURROGATE.search(value):
+                raise InvalidSyntax("The request body contains an unpaired UTF-16 surrogate escape "
+                                    "(\\ud800 to \\udfff), which is not valid Unicode. Escape characters "
+                                    "outside the Basic Multilingual Plane as a surrogate pair.")
+            continue
+        else:
+            continue
+        if depth > max_depth:
+            raise too_deep
+        stack.extend((child, depth + 1) for child in children)
 
 
 # ----------------------------------------------------------------------------------------------
