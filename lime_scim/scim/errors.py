@@ -132,9 +132,26 @@ class InternalError(ScimError):
     default_detail = "The server failed to process the request. The error was logged."
 
 
+class TooManyRequests(ScimError):
+    """The client sent more requests than the application's rate limit allows (RFC 6585 §4)."""
+
+    status = 429
+    default_detail = "Too many requests. Retry after the number of seconds in Retry-After."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(ScimError):
+    """The request failed on a temporary condition; ``retry_after`` is in seconds, if known."""
+
     status = 503
     default_detail = "The service is temporarily unavailable. Retry later."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class NotImplementedFeature(ScimError):

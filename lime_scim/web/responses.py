@@ -8,7 +8,14 @@ from typing import Any
 from flask import Response
 
 from ..scim.constants import MEDIA_TYPE
-from ..scim.errors import MethodNotAllowed, ScimError, Unauthorized, error_document
+from ..scim.errors import (
+    MethodNotAllowed,
+    ScimError,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    error_document,
+)
 
 
 def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -30,4 +37,6 @@ def error_response(error: ScimError) -> Response:
         headers["WWW-Authenticate"] = 'Bearer realm="SCIM"'
     if isinstance(error, MethodNotAllowed) and error.allowed:
         headers["Allow"] = ", ".join(error.allowed)
+    if isinstance(error, (TooManyRequests, ServiceUnavailable)) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
     return scim_response(error_document(error), error.status, headers)
