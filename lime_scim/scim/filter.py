@@ -455,7 +455,16 @@ class _Parser:
     def _number(self, token: _Token, number: re.Match[str]) -> int | float:
         fraction, exponent = number.group(1), number.group(2)
         if fraction is None and exponent is None:
-            return int(token.text)
+            try:
+                return int(token.text)
+            except ValueError:
+                # Python refuses to convert more than sys.get_int_max_str_digits() digits
+                # (4300 by default), which a filter longer than the default maximum can hold.
+                raise InvalidFilter(
+                    f"The number has {len(token.text)} digits, which is too long. Quote it to "
+                    "compare it as text.",
+                    position=token.position,
+                ) from None
         value = float(token.text)
         if value in (float("inf"), float("-inf")):
             raise InvalidFilter(

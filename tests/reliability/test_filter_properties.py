@@ -1,0 +1,168 @@
+"""Property-based tests of the SCIM filter parser (lime_scim.scim.filter) with hypothesis.
+
+Rendering a syntax tree and parsing the text again gives the same tree, and no text makes the
+parser raise anything but InvalidFilter.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lime_scim.config import RequestLimits
+from lime_scim.provisioning.common import parse_optional_filter
+from lime_scim.scim.errors import InvalidFilter
+from lime_scim.scim.filter import (
+    COMPARISON_OPERATORS,
+    And,
+    AttrPath,
+    Comparison,
+    Expr,
+    Not,
+    Or,
+    ValuePath,
+    parse_filter,
+    render_filter,
+)
+
+# More examples where the fuzz run asks for its long form.
+EXAMPLES = 2000 if os.environ.get("LIME_SCIM_FUZZ_REQUESTS", "").isdigit() and int(
+    os.environ["LIME_SCIM_FUZZ_REQUESTS"]) >= 10000 else 300
+PROPERTY_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
+                             suppress_health_check=[HealthCheck.too_slow])
+
+# "and" and "or" are left out: an attribute with one of those names cannot be told apart from
+# the operator, and no SCIM schema has one.
+_RESERVED = {"and", "or"}
+attribute_names = st.from_regex(r"\$?[A-Za-z][A-Za-z0-9_-]{0,12}", fullmatch=True).filter(
+    lambda name: name.lower() not in _RESERVED
+)
+schemas = st.one_of(
+    st.none(),
+    st.sampled_from([
+        "urn:ietf:params:scim:schemas:core:2.0:User",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        "URN:example:Custom.Schema-1",
+    ]),
+)
+attribute_paths = st.builds(AttrPath, schemas, attribute_names, st.one_of(st.none(), attribute_names))
+finite_floats = st.floats(allow_nan=False, allow_infinity=False)
+ordered_values = st.one_of(st.text(), st.integers(), finite_floats)
+any_values = st.one_of(ordered_values, st.booleans(), st.none())
+
+
+@st.composite
+def comparisons(draw: st.DrawFn) -> Comparison:
+    path = draw(attribute_paths)
+    operator = draw(st.sampled_from(COMPARISON_OPERATORS))
+    if operator == "pr":
+        return Comparison(path, operator, None)
+    if operator in ("gt", "ge", "lt", "le"):
+        return Comparison(path, operator, draw(ordered_values))
+    return Comparison(path, operator, draw(any_values))
+
+
+def combine(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
+    return st.one_of(
+        st.builds(And, children, children),
+        st.builds(Or, children, children),
+        st.builds(Not, children),
+    )
+
+
+# Expressions without value paths, which is what a value path may contain.
+flat_expressions = st.recursive(comparisons(), combine, max_leaves=8)
+
+
+@st.composite
+def value_paths(draw: st.DrawFn) -> ValuePath:
+    path = draw(attribute_paths)
+    return ValuePath(AttrPath(path.schema, path.attribute, None), draw(flat_expressions))
+
+
+expressions = st.recursive(st.one_of(comparisons(), value_paths()), combine, max_leaves=12)
+
+
+@PROPERTY_SETTINGS
+@given(expressions)
+def test_rendered_tree_parses_back(expression: Expr) -> None:
+    text = render_filter(expression)
+
+    assert parse_filter(text, max_length=len(text)) == expression
+
+
+@PROPERTY_SETTINGS
+@given(st.text())
+def test_any_text_raises_only_invalid_filter(text: str) -> None:
+    try:
+        parse_filter(text)
+    except InvalidFilter:
+        pass
+
+
+# Text built from the parser's own vocabulary reaches deeper than arbitrary characters.
+filter_tokens = st.one_of(
+    st.sampled_from(["(", ")", "[", "]", '"', "\\", ".", " ", "and", "or", "not", "pr", "eq", "gt",
+                     "true", "null", "-", "1e400", "0.5", "userName", "emails", ".value",
+                     "urn:ietf:params:scim:schemas:core:2.0:User:name.givenName", '\\u0000', '\\ud800',
+                     '\\"', "\x00", "\u2028", "𝒜", "9" * 50]),
+    st.text(max_size=5),
+    st.from_regex(r'"([^"\\]|\\.){0,8}"', fullmatch=True),
+)
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(filter_tokens, max_size=40).map("".join))
+def test_token_soup_raises_only_invalid_filter(text: str) -> None:
+    try:
+        parse_filter(text)
+    except InvalidFilter:
+        pass
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(filter_tokens, max_size=40).map("".join))
+def test_server_filter_raises_only_invalid_filter(text: str) -> None:
+    """The server's entry point adds checks of the values to the parser's."""
+    try:
+        parse_optional_filter(text, RequestLimits())
+    except InvalidFilter:
+        pass
+
+
+def test_long_number_parses() -> None:
+    text = "count eq " + "9" * 4000
+
+    assert parse_filter(text) == Comparison(AttrPath(None, "count"), "eq", int("9" * 4000))
+
+
+@pytest.mark.parametrize("digits", [5000, 20000])
+def test_too_long_number_raises_invalid_filter(digits: int) -> None:
+    """Python converts at most 4300 digits to an int, so a longer number is an invalid filter."""
+    text = "count eq " + "9" * digits
+
+    with pytest.raises(InvalidFilter, match="too long"):
+        parse_filter(text, max_length=len(text))
+
+
+@pytest.mark.parametrize("depth", [31, 32])
+def test_nesting_at_limit_parses(depth: int) -> None:
+    text = "(" * depth + 'a eq "b"' + ")" * depth
+
+    assert parse_filter(text, max_depth=32) == Comparison(AttrPath(None, "a"), "eq", "b")
+
+
+def test_nesting_over_limit_raises() -> None:
+    with pytest.raises(InvalidFilter, match="max_filter_depth"):
+        parse_filter("(" * 33 + 'a eq "b"' + ")" * 33, max_depth=32)
+
+
+def test_long_chain_parses_without_recursion() -> None:
+    text = " and ".join(f'a{number} eq "{number}"' for number in range(2000))
+
+    parsed = parse_filter(text, max_length=len(text))
+
+    assert render_filter(parsed) == text
