@@ -1,4 +1,4 @@
-"""The ``lime-scim`` command line: ``token``, ``serve`` and ``export``."""
+"""The ``lime-scim`` command line: ``token``, ``serve``, ``export`` and ``check``."""
 
 from __future__ import annotations
 
@@ -136,7 +136,51 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"application config file (default: ./{DEFAULT_CONFIG})")
     export.add_argument("--application", required=True, metavar="NAME",
                         help="the application to export")
+    _add_check_parser(subparsers)
     return parser
+
+
+def _tenant_url(text: str) -> str:
+    from .check_connection import validate_tenant_url
+
+    try:
+        return validate_tenant_url(text)
+    except ValueError as problem:
+        raise argparse.ArgumentTypeError(str(problem)) from None
+
+
+def _add_check_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = subparsers.add_parser(
+        "check",
+        help="check the config, datamodel and data of applications before Entra provisions them",
+        description=(
+            "Check the config file, then each enabled application: its scim settings, its "
+            "datamodel and attribute mapping, and the users and groups already in its store, "
+            "which are read and never written. Prints one line per finding with its severity "
+            "(ERROR, WARNING, OK or INFO) and fix, and a summary. Exits with 1 when there is "
+            "an error, else 0."
+        ),
+    )
+    check.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="PATH",
+                       help=f"application config file (default: ./{DEFAULT_CONFIG})")
+    check.add_argument(
+        "--application",
+        metavar="NAME",
+        help=(
+            "check only this application, even if it is disabled. For a file of Lime Cloud "
+            "fragments, the application name (default: the file name without extension)"
+        ),
+    )
+    check.add_argument(
+        "--url",
+        type=_tenant_url,
+        metavar="TENANT_URL",
+        help=(
+            "also run Entra's Test Connection against the server running at this tenant URL, "
+            "such as http://127.0.0.1:8080/myapp/api/v1/scim, with the configured token "
+            "(timeout: a few seconds)"
+        ),
+    )
 
 
 def _print_error(message: str) -> None:
@@ -229,6 +273,15 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .check import render_report, run_check
+
+    report = run_check(args.config, application=args.application, url=args.url)
+    for line in render_report(report):
+        print(line)
+    return EXIT_FAILURE if report.failed else EXIT_OK
+
+
 def _check_applications(config_file: ConfigFile) -> None:
     """Open every enabled application once, so a broken datamodel stops serve with one line.
 
@@ -285,7 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ``token`` prints a new token. ``serve`` returns when gunicorn stops, with 0 after
     SIGTERM or SIGINT, with 2 for an invalid config or no enabled application, and with
-    1 when the first-run config cannot be written.
+    1 when the first-run config cannot be written. ``check`` returns 1 when it finds an
+    error, else 0.
     """
     args = build_parser().parse_args(argv)
     if args.command == "token":
@@ -293,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "export":
         return _export(args)
+    if args.command == "check":
+        return _check(args)
 
     try:
         return _serve(args)
