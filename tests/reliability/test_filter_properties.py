@@ -28,14 +28,14 @@ from lime_scim.scim.filter import (
     render_filter,
 )
 
-# More examples where the fuzz run asks for its long form.
-EXAMPLES = 2000 if os.environ.get("LIME_SCIM_FUZZ_REQUESTS", "").isdigit() and int(
-    os.environ["LIME_SCIM_FUZZ_REQUESTS"]) >= 10000 else 300
+# The full fuzz run (LIME_SCIM_FUZZ_REQUESTS of 10000 or more) also runs more parser examples.
+_FUZZ_REQUESTS = os.environ.get("LIME_SCIM_FUZZ_REQUESTS", "")
+EXAMPLES = 2000 if _FUZZ_REQUESTS.isdigit() and int(_FUZZ_REQUESTS) >= 10000 else 300
 PROPERTY_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
                              suppress_health_check=[HealthCheck.too_slow])
 
-# "and" and "or" are left out: an attribute with one of those names cannot be told apart from
-# the operator, and no SCIM schema has one.
+# "and" and "or" are left out, because the parser reads them as operators, and no SCIM schema
+# has an attribute of that name.
 _RESERVED = {"and", "or"}
 attribute_names = st.from_regex(r"\$?[A-Za-z][A-Za-z0-9_-]{0,12}", fullmatch=True).filter(
     lambda name: name.lower() not in _RESERVED

@@ -1,6 +1,6 @@
 """Hostile values against a live server on SQLite and PostgreSQL.
 
-Filter values, attribute paths and ids are data, never SQL: quotes, backslashes, SQL comments,
+Filter values, attribute paths and ids are data, never SQL. Quotes, backslashes, SQL comments,
 LIKE and GLOB wildcards, NUL and control characters, characters outside the Basic Multilingual
 Plane and homoglyphs either round-trip exactly or get a SCIM 4xx, never a 500.
 """
@@ -132,7 +132,8 @@ def test_pattern_characters_literal(
 ) -> None:
     """LIKE and GLOB wildcards in co, sw and ew match only themselves, case-exact or not."""
     client = shared_app.client()
-    prefix = f"ext.{run_id}." if attribute == "externalId" else (f"{run_id}." if attribute == "userName" else "")
+    prefixes = {"externalId": f"ext.{run_id}.", "userName": f"{run_id}.", "title": ""}
+    prefix = prefixes[attribute]
     scope = f'userName sw "{run_id}."'
 
     reply = search(client, f"{scope} and {attribute} {operator} {scim_string(fragment, ascii_only=True)}")
