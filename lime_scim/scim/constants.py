@@ -13,6 +13,8 @@ LIST_RESPONSE_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH_REQUEST_URN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
+BULK_REQUEST_URN = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+BULK_RESPONSE_URN = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 
 # Entra adds this Microsoft-private URI to the schemas of every group it creates.
 MICROSOFT_GROUP_URI = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"

@@ -18,6 +18,9 @@ class ProviderFeatures:
     """What the service provider supports, as /ServiceProviderConfig reports it."""
 
     max_results: int
+    # Bulk limits (RFC 7644 §3.7.4): operations per request and bytes of the request body.
+    max_bulk_operations: int = 1000
+    max_payload_size: int = 4 * 1024 * 1024
 
 
 def service_provider_config(features: ProviderFeatures, base_url: str) -> dict[str, Any]:
@@ -25,7 +28,8 @@ def service_provider_config(features: ProviderFeatures, base_url: str) -> dict[s
     return {
         "schemas": [SERVICE_PROVIDER_CONFIG_URN],
         "patch": {"supported": True},
-        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {"supported": True, "maxOperations": features.max_bulk_operations,
+                 "maxPayloadSize": features.max_payload_size},
         "filter": {"supported": True, "maxResults": features.max_results},
         "changePassword": {"supported": False},
         "sort": {"supported": True},

@@ -22,7 +22,9 @@ from ..config import RequestLimits
 from ..provisioning.application import ScimApplication
 from ..scim import discovery
 from ..scim.errors import InvalidSyntax, InvalidValue, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
+from ..provisioning.bulk import BulkRunner
 from ..provisioning.search import search_all
+from ..scim.bulk import parse_bulk_request
 from ..scim.projection import Projection
 from ..scim.search import SearchQuery, query_from_body, query_from_url
 from ..scim.definitions import ResourceDef
@@ -261,6 +263,18 @@ def search_everything(call: Call) -> Response:
 
 
 # ----------------------------------------------------------------------------------------------
+# Bulk (RFC 7644 §3.7)
+
+
+def post_bulk(call: Call) -> Response:
+    # The body reader enforces maxPayloadSize, because it is the application's max_body_bytes.
+    application = call.application
+    request = parse_bulk_request(call.body(), max_operations=application.features.max_bulk_operations)
+    runner = BulkRunner(application.users, application.groups, call.base_url)
+    return scim_response(runner.run(request))
+
+
+# ----------------------------------------------------------------------------------------------
 # Representations, projections and entity tags
 
 
@@ -349,6 +363,7 @@ _MEMBER = 2
 
 ROUTES: dict[tuple[str, int], dict[str, Handler]] = {
     (".search", _COLLECTION): {"POST": search_everything},
+    ("bulk", _COLLECTION): {"POST": post_bulk},
     ("users", _COLLECTION): {"GET": list_users, "POST": create_user},
     ("users", _MEMBER): {"GET": get_user, "PUT": replace_user, "PATCH": patch_user, "DELETE": delete_user},
     ("groups", _COLLECTION): {"GET": list_groups, "POST": create_group},
@@ -365,7 +380,7 @@ _SEARCH_ROUTES: dict[str, dict[str, Handler]] = {
     "groups": {"POST": search_groups},
 }
 
-ENDPOINTS = "/Users, /Groups, /.search, /ServiceProviderConfig, /ResourceTypes and /Schemas"
+ENDPOINTS = "/Users, /Groups, /.search, /Bulk, /ServiceProviderConfig, /ResourceTypes and /Schemas"
 
 
 def find_handler(method: str, segments: tuple[str, ...]) -> Handler:

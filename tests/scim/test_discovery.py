@@ -109,19 +109,18 @@ def test_config_patch_supported(config: dict[str, Any]) -> None:
     assert config["patch"] == {"supported": True}
 
 
-@pytest.mark.parametrize("feature", ["bulk", "changePassword"])
-def test_config_feature_unsupported(config: dict[str, Any], feature: str) -> None:
-    assert config[feature]["supported"] is False
+def test_config_change_password_unsupported(config: dict[str, Any]) -> None:
+    assert config["changePassword"]["supported"] is False
 
 
-@pytest.mark.parametrize("feature", ["sort", "etag"])
+@pytest.mark.parametrize("feature", ["sort", "etag", "bulk"])
 def test_config_feature_supported(config: dict[str, Any], feature: str) -> None:
     assert config[feature]["supported"] is True
 
 
-def test_config_bulk_limits_zero(config: dict[str, Any]) -> None:
-    assert config["bulk"]["maxOperations"] == 0
-    assert config["bulk"]["maxPayloadSize"] == 0
+def test_config_bulk_limits(config: dict[str, Any]) -> None:
+    assert config["bulk"]["maxOperations"] == 1000
+    assert config["bulk"]["maxPayloadSize"] == 4 * 1024 * 1024
 
 
 def test_config_filter_max_results(config: dict[str, Any]) -> None:
