@@ -7,6 +7,7 @@ does not match, as SCIM's ``not`` requires. Values are always bound parameters.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Connection,
     FromClause,
     RowMapping,
+    Select,
     String,
     Table,
     and_,
@@ -180,9 +182,27 @@ def fetch_in_chunks(
     column = table.c[column_name]
     rows: list[RowMapping] = []
     for batch in chunks(dict.fromkeys(values)):
-        condition = column.in_(batch) if extra is None else and_(column.in_(batch), extra)
-        rows.extend(connection.execute(select(table).where(condition)).mappings())
+        if extra is None:
+            result = connection.execute(_select_in(table, column_name), {_IN_VALUES: batch})
+        else:
+            result = connection.execute(select(table).where(and_(column.in_(batch), extra)))
+        rows.extend(result.mappings())
     return rows
+
+
+_IN_VALUES = "in_values"
+
+
+@functools.lru_cache(maxsize=256)
+def _select_in(table: Table, column_name: str) -> Select[Any]:
+    """Return ``SELECT * FROM table WHERE column IN (:in_values)``, built once per table and column.
+
+    Most requests read rows by id this way. Under cProfile these reads took about a fifth of a
+    userName lookup's time, much of it spent building each statement and its cache key, so the
+    statement is built once and reused with an expanding parameter. The cache holds tables of
+    closed stores too, up to its size.
+    """
+    return select(table).where(table.c[column_name].in_(bindparam(_IN_VALUES, expanding=True)))
 
 
 @dataclass(frozen=True, slots=True)
