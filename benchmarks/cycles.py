@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .client import LoadClient
+from .client import LoadClient, Session
 from .servers import ProcessTree, ServerProcess
 from .workload import EntraWorkload, Forms, Sizes
 
@@ -63,6 +63,7 @@ def run_cycles(server: ServerProcess, settings: RunSettings, sizes: Sizes, forms
         server_use = server_tree.stop()
         database_use = database_tree.stop() if database_tree is not None else None
 
+    forms = _answers_to_entra_forms(server, workload) if settings.server != "ceiling" else []
     requests = sum(kind["requests"] for kind in kinds)
     wall = sum(cycle_seconds.values())
     return {
@@ -83,4 +84,19 @@ def run_cycles(server: ServerProcess, settings: RunSettings, sizes: Sizes, forms
         "server_cpu_seconds": server_use["cpu_seconds"],
         "database_cpu_seconds": database_use["cpu_seconds"] if database_use else None,
         "client_cpu_seconds": round(client_cpu, 2),
+        "entra_form_answers": forms,
     }
+
+
+def _answers_to_entra_forms(server: ServerProcess, workload: EntraWorkload) -> list[dict[str, Any]]:
+    """Send each of Entra's own forms once, untimed, and return the kind, status and body start."""
+    session = Session(server.base_url, server.token)
+    answers = []
+    try:
+        for request in workload.exact_entra_forms():
+            status, body, _ = session.send(request)
+            answers.append({"kind": request.kind, "status": status,
+                            "body": body[:200].decode("utf-8", "replace")})
+    finally:
+        session.close()
+    return answers

@@ -2,8 +2,10 @@
 
 The probe databases are seeded directly through the store adapter
 (``lime_scim.objectapi.sqlstore.create_object_api``) in bulk before the server starts, because
-100 000 users through HTTP would take most of the time budget. Then ``lime-scim serve`` (one
-worker) answers requests sent one at a time, so each latency is one request's own cost:
+100 000 users through HTTP would take most of the time budget. Then two ``lime-scim serve``
+processes (one worker each) serve the small and the large store at once. Requests go one at a
+time, so each latency is one request's own cost, and the two variants of a probe take turns, so
+load from other processes on the machine falls on both alike:
 
 - ``userName eq`` lookups of existing users, in a database of 100 users and in one of
   ``--probe-users`` users;
@@ -19,8 +21,7 @@ import logging
 import random
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -98,23 +99,17 @@ def seed_store(url: str, users: int, groups: dict[str, int]) -> SeededStore:
     return SeededStore(user_ids, group_ids, round(time.perf_counter() - started, 1))
 
 
-def _timed(session: Session, requests: Sequence[Request], undo: Sequence[Request] = ()) -> dict[str, Any]:
-    """Send the requests one at a time and return latency figures in ms.
+@dataclass
+class Series:
+    """Requests of one probe variant, sent on one session; ``undo[i]`` follows ``requests[i]`` untimed."""
 
-    The first WARM_UP_REQUESTS are not timed. ``undo[i]``, when given, follows ``requests[i]``
-    untimed.
-    """
-    latencies = []
-    errors = 0
-    for position, request in enumerate(requests):
-        status, _, latency = session.send(request)
-        if status not in request.expected_status:
-            errors += 1
-        if undo:
-            session.send(undo[position])
-        if position >= WARM_UP_REQUESTS:
-            latencies.append(latency)
-    latencies.sort()
+    session: Session
+    requests: list[Request]
+    undo: list[Request] = field(default_factory=list)
+
+
+def _figures(latencies: list[float], errors: int) -> dict[str, Any]:
+    latencies = sorted(latencies)
     return {
         "requests": len(latencies),
         "errors": errors,
@@ -123,6 +118,27 @@ def _timed(session: Session, requests: Sequence[Request], undo: Sequence[Request
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "mean_ms": round(sum(latencies) / len(latencies) * 1000, 2) if latencies else None,
     }
+
+
+def _alternate(small: Series, large: Series) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Send the requests of both series in turns, one request at a time; return their latency figures.
+
+    Taking turns spreads the load of other processes on the machine over both series alike.
+    The first WARM_UP_REQUESTS of each series are not timed.
+    """
+    latencies: tuple[list[float], list[float]] = ([], [])
+    errors = [0, 0]
+    for position in range(min(len(small.requests), len(large.requests))):
+        for slot, series in enumerate((small, large)):
+            request = series.requests[position]
+            status, _, latency = series.session.send(request)
+            if status not in request.expected_status:
+                errors[slot] += 1
+            if series.undo:
+                series.session.send(series.undo[position])
+            if position >= WARM_UP_REQUESTS:
+                latencies[slot].append(latency)
+    return _figures(latencies[0], errors[0]), _figures(latencies[1], errors[1])
 
 
 def _lookups(users: int, count: int, rng: random.Random) -> list[Request]:
@@ -155,7 +171,7 @@ def _database_url(database: str, folder: Path, postgres: BenchPostgres | None) -
 
 def run_probes(database: str, sizes: ProbeSizes, workdir: Path, postgres: BenchPostgres | None,
                *, threads: int) -> dict[str, Any]:
-    """Seed a small and a large store on ``database``, serve each, and time the probes."""
+    """Seed a small and a large store on ``database``, serve both at once, and time the probes."""
     sizes.check()
     rng = random.Random(SEED_RANDOM)
     count = sizes.requests + WARM_UP_REQUESTS
@@ -165,41 +181,47 @@ def run_probes(database: str, sizes: ProbeSizes, workdir: Path, postgres: BenchP
 
     small_folder = Path(tempfile.mkdtemp(prefix=f"probe-small-{database}-", dir=workdir))
     small_url = _database_url(database, small_folder, postgres)
-    seed_store(small_url, SMALL_DATABASE_USERS,
-               {"probe group 5": SMALL_GROUP_MEMBERS})
-    server = _serve(small_folder, small_url, threads)
-    try:
-        session = Session(server.base_url, server.token)
-        result["lookup_small"] = _timed(session, _lookups(SMALL_DATABASE_USERS, count, rng))
-        session.close()
-    finally:
-        server.stop()
-
+    seed_store(small_url, SMALL_DATABASE_USERS, {"probe group 5": SMALL_GROUP_MEMBERS})
     large_folder = Path(tempfile.mkdtemp(prefix=f"probe-large-{database}-", dir=workdir))
     large_url = _database_url(database, large_folder, postgres)
     logger.info("seeding %d users and a group of %d members on %s", sizes.users, sizes.members, database)
     seeded = seed_store(large_url, sizes.users,
                         {"probe group 5": SMALL_GROUP_MEMBERS, "probe group large": sizes.members})
     result["seed_seconds"] = seeded.seconds
-    server = _serve(large_folder, large_url, threads)
-    tree = ProcessTree(server.pid)
-    tree.start()
+
+    small_server = _serve(small_folder, small_url, threads)
     try:
-        session = Session(server.base_url, server.token)
+        large_server = _serve(large_folder, large_url, threads)
+    except BaseException:
+        small_server.stop()
+        raise
+    tree = ProcessTree(large_server.pid)
+    tree.start()
+    small_session = Session(small_server.base_url, small_server.token)
+    session = Session(large_server.base_url, large_server.token)
+    try:
         result["idle_rss_mb"] = round(tree.rss_bytes() / 2**20, 1)
-        result["lookup_large"] = _timed(session, _lookups(sizes.users, count, rng))
+        result["lookup_small"], result["lookup_large"] = _alternate(
+            Series(small_session, _lookups(SMALL_DATABASE_USERS, count, rng)),
+            Series(session, _lookups(sizes.users, count, rng)))
+
         outsiders = seeded.user_ids[sizes.members:]
-        for label, name in (("small", "probe group 5"), ("large", "probe group large")):
+        adds = []
+        gets = []
+        for name in ("probe group 5", "probe group large"):
             group_id = seeded.group_ids[name]
             chosen = rng.sample(outsiders, count)
-            result[f"member_add_{label}"] = _timed(
-                session, [_member_patch(group_id, user, add=True) for user in chosen],
-                [_member_patch(group_id, user, add=False) for user in chosen])
-            get = Request("group", "GET", f"/Groups/{group_id}?excludedAttributes=members")
-            result[f"group_get_{label}"] = _timed(session, [get] * count)
-        session.close()
+            adds.append(Series(session, [_member_patch(group_id, user, add=True) for user in chosen],
+                               [_member_patch(group_id, user, add=False) for user in chosen]))
+            gets.append(Series(session, [Request("group", "GET", f"/Groups/{group_id}?excludedAttributes=members")]
+                               * count))
+        result["member_add_small"], result["member_add_large"] = _alternate(*adds)
+        result["group_get_small"], result["group_get_large"] = _alternate(*gets)
     finally:
+        small_session.close()
+        session.close()
         use = tree.stop()
-        server.stop()
+        large_server.stop()
+        small_server.stop()
     result["peak_rss_mb"] = use["peak_rss_mb"]
     return result

@@ -56,7 +56,8 @@ def _header(document: dict[str, Any]) -> list[str]:
         f"Packages: {packages}.",
         "",
         f"Workload: {sizes['users']} users, {sizes['groups']} groups, {sizes['memberships']} memberships, "
-        f"member batches of {sizes['batch_size']}; {document['concurrency']} client threads; "
+        f"member batches of {sizes['batch_size']}; {document['concurrency']} client threads "
+        f"({document.get('peer_concurrency', document['concurrency'])} for scim2-server); "
         f"{document['threads']} threads per gunicorn worker. The client and the servers share the machine.",
         "",
     ]
@@ -168,6 +169,28 @@ def _probe_lines(probes: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _adaptation_lines(adaptations: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[str]:
+    """Return the list of forms the peer got in place of Entra's, with each server's answer to Entra's form."""
+    if not adaptations:
+        return []
+    answers: dict[str, list[str]] = {}
+    for run in runs:
+        if run["server"] == "ceiling":
+            continue
+        label = run["server"] if run["server"] != "lime-scim" else f"lime-scim ({run['database']}, {run['workers']}w)"
+        for answer in run.get("entra_form_answers", []):
+            answers.setdefault(answer["kind"], []).append(f"{label} {answer['status']}")
+    lines = ["## Forms sent to the peer in place of Entra's", "",
+             "After its cycles, each server got each of Entra's own forms once, untimed; the status it "
+             "returned follows each item.", ""]
+    for item in adaptations:
+        statuses = ", ".join(answers.get(item["kind"], [])) or "not sent"
+        lines.append(f"- {item['kind']}: Entra sends {item['entra_form']}; the peer gets {item['sent_form']}. "
+                     f"Answers to Entra's form: {statuses}.")
+    lines.append("")
+    return lines
+
+
 def render(document: dict[str, Any]) -> str:
     """Return the whole report as Markdown."""
     lines = _header(document)
@@ -183,12 +206,7 @@ def render(document: dict[str, Any]) -> str:
         lines += [f"- missed: {miss}" for miss in misses] or ["- met for every kind with at least "
                                                               f"{MIN_REQUESTS_FOR_TARGET} requests"]
         lines.append("")
-        adaptations = document.get("peer_adaptations", [])
-        if adaptations:
-            lines += ["## Forms sent to the peer instead of Entra's", ""]
-            lines += [f"- {item['kind']}: Entra sends {item['entra_form']}; scim2-server rejects it with 400, "
-                      f"so it gets {item['sent_form']}." for item in adaptations]
-            lines.append("")
+        lines += _adaptation_lines(document.get("peer_adaptations", []), runs)
     if document.get("probes"):
         lines += _probe_lines(document["probes"])
     return "\n".join(lines)

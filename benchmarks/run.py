@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     servers.add_argument("--workers", type=_positive_ints, default=[1, 2],
                          help="gunicorn worker counts of lime-scim and the ceiling (default: 1,2)")
     servers.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default: 4)")
+    servers.add_argument("--peer-concurrency", type=int, default=4,
+                         help="client threads for the peer, whose server accepts connections with a "
+                              "listen backlog of 5 and closes each one after its response; more threads "
+                              "overflow the backlog, and each dropped connection stalls a client for 1 s "
+                              "(default: 4)")
     servers.add_argument("--max-seconds", type=float, default=300.0,
                          help="time limit of one server's two cycles, in seconds; requests left "
                               "after it are skipped and reported (default: 300)")
@@ -91,8 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     probes.add_argument("--probe-requests", type=int, default=300,
                         help="timed requests per probe, sent one at a time (default: 300)")
     output = parser.add_argument_group("output")
-    output.add_argument("--output", type=Path, default=Path("bench-results"),
-                        help="folder for results.json and results.md (default: ./bench-results)")
+    output.add_argument("--output", type=Path, default=Path("benchmarks/results"),
+                        help="folder for results.json and results.md (default: benchmarks/results)")
     output.add_argument("--keep-data", action="store_true",
                         help="keep the temporary folder with configs, SQLite files and server logs")
     return parser
@@ -118,15 +123,16 @@ def run_matrix(args: argparse.Namespace, sizes: Sizes, workdir: Path,
     """Run every selected server, store and worker count once; return one result per run."""
     results = []
 
-    def settings(server: str, database: str, workers: int) -> RunSettings:
-        return RunSettings(server, database, workers, args.threads, args.concurrency, args.max_seconds)
+    def settings(server: str, database: str, workers: int, concurrency: int | None = None) -> RunSettings:
+        return RunSettings(server, database, workers, args.threads, concurrency or args.concurrency,
+                           args.max_seconds)
 
     if "peer" in args.servers:
         # The peer runs in one process with a thread per request and keeps resources in memory,
         # so it runs once, whatever the store and worker settings of the others.
         folder = Path(tempfile.mkdtemp(prefix="peer-", dir=workdir))
-        results.append(_measure(start_peer(folder), settings("scim2-server", "memory", 1), sizes,
-                                Forms(entra_exact=False)))
+        results.append(_measure(start_peer(folder), settings("scim2-server", "memory", 1, args.peer_concurrency),
+                                sizes, Forms(entra_exact=False)))
     for workers in args.workers:
         if "ceiling" in args.servers:
             folder = Path(tempfile.mkdtemp(prefix="ceiling-", dir=workdir))
@@ -165,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "environment": describe_environment(postgres),
         "sizes": vars(sizes),
         "concurrency": args.concurrency,
+        "peer_concurrency": args.peer_concurrency,
         "threads": args.threads,
         "peer_adaptations": [vars(adaptation) for adaptation in PEER_ADAPTATIONS],
     }

@@ -392,6 +392,25 @@ class EntraWorkload:
             self._remove_member(group, member, flagged=True) for group, member in removals[1::2]
         ])
 
+    def exact_entra_forms(self) -> list[Request]:
+        """Return one request in each Entra form of PEER_ADAPTATIONS, aimed at objects of this run.
+
+        Sent after the cycles, untimed, to record how a server answers Entra's own forms.
+        """
+        users = sorted(self.user_ids)
+        groups = sorted(self.group_ids)
+        if len(users) < 2 or not groups:
+            return []
+        exact = EntraWorkload(self.sizes, Forms(entra_exact=True), self.user_ids, self.group_ids)
+        group_id, member_id = self.group_ids[groups[0]], self.user_ids[users[1]]
+        return [
+            exact._manager_patch(users[1]),
+            Request(GROUP_CREATE, "POST", "/Groups",
+                    _json(group_document(self.sizes.groups, entra_exact=True)), CREATED),
+            Request(MEMBER_REMOVE_DEFAULT, "PATCH", f"/Groups/{group_id}",
+                    _patch({"op": "Remove", "path": "members", "value": [{"value": member_id}]}), PATCHED),
+        ]
+
     def _default_user_patch(self, index: int) -> Request:
         # One operation per changed attribute, capitalised op names: Add where the target lacks
         # the attribute, Replace where it differs.
