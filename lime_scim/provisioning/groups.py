@@ -119,6 +119,7 @@ class GroupService:
         with self._api.unit_of_work(write=True) as uow, store_errors():
             group = self._find(uow, resource_id, for_update=True)
             check_version(if_match, group)
+            self._check_name_free(uow, group, self._name(loaded))
             group = uow.update_group(group.id, {"name": self._name(loaded),
                                                 "external_id": loaded.get("external_id"),
                                                 "scim_managed": True})
@@ -143,6 +144,7 @@ class GroupService:
             changed = apply_patch(patched, operations, GROUP_DEFINITION)
             if changed:
                 loaded = load_resource(GROUP_SCHEMA, patched)
+                self._check_name_free(uow, group, self._name(loaded))
                 group = uow.update_group(group.id, {"name": self._name(loaded),
                                                     "external_id": loaded.get("external_id"),
                                                     "scim_managed": True})
@@ -216,6 +218,28 @@ class GroupService:
         if group is None or group.scim_deleted:
             raise NotFound(f"No group has the id '{resource_id}'.")
         return group
+
+    def _check_name_free(self, uow: UnitOfWork, group: GroupRecord, name: str) -> None:
+        """Raise Uniqueness when a rename would take the name of another group.
+
+        Checked before writing so the detail can say whether a deleted group holds the name,
+        which no filter shows; the unique index still decides between concurrent requests.
+        """
+        if name.lower() == group.name.lower():
+            return
+        holder = uow.find_group_by_name(name)
+        if holder is None or holder.id == group.id:
+            return
+        if holder.scim_deleted:
+            raise Uniqueness(
+                f"The displayName '{name}' belongs to a group that was deleted through SCIM (id "
+                f"'{self._ids.of_group(holder)}'). POST a group with that name to revive it, or "
+                "choose another name."
+            )
+        raise Uniqueness(
+            f"The displayName '{name}' is already used by the group with id "
+            f"'{self._ids.of_group(holder)}' (names are compared without regard to letter case)."
+        )
 
     @staticmethod
     def _name(loaded: dict[str, Any]) -> str:

@@ -10,19 +10,20 @@ makes Entra create a duplicate user.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from dateutil import parser as date_parser
 
-from .binding import BoundAttribute, UserBinding
+from ..mapping.resolver import MANAGER_PATH
 from ..objectapi.port import AllOf, AnyOf, Compare, Criterion, Field, Negate, Nothing, Order
 from ..scim.constants import ENTERPRISE_URN, GROUP_URN, USER_URN
 from ..scim.errors import InvalidFilter, InvalidValue
 from ..scim.filter import And, AttrPath, Comparison, Expr, Not, Or, ValuePath, chain_operands
 from ..scim.search import SortKey
+from .binding import BoundAttribute, UserBinding
 from .ids import parse_record_id
 
 _ALWAYS = AllOf(())
@@ -167,10 +168,14 @@ def _check_schema(path: AttrPath, allowed: tuple[str, ...]) -> None:
 class UserFilterTranslator(_Translator):
     """Translates user filters using the application's resolved mapping."""
 
-    def __init__(self, binding: UserBinding, *, legacy_ids: bool) -> None:
+    def __init__(self, binding: UserBinding, *, legacy_ids: bool,
+                 managers: Mapping[str, int | None] | None = None) -> None:
         self._binding = binding
         self._legacy_ids = legacy_ids
         self._by_path = {bound.path.lower(): bound for bound in binding.attributes}
+        # Coworker id of each manager id the filter names (None: no such user), resolved by the
+        # caller because the filter names users by SCIM id and the store keeps coworker ids.
+        self._managers = managers or {}
 
     def _column_of(self, bound: BoundAttribute) -> _Column:
         kind = "boolean" if bound.kind == "boolean" else "string"
@@ -196,6 +201,8 @@ class UserFilterTranslator(_Translator):
         if name in ("meta.created", "meta.lastmodified"):
             field = Field("user", "created" if name == "meta.created" else "updated")
             return self.compare(_Column(field, True, "dateTime"), expr.op, expr.value, _name(path))
+        if is_manager_path(path):
+            return self._manager(expr)
 
         multi = self._multi_valued(path.attribute, path.sub_attribute or "value") if path.schema is None else []
         if multi:
@@ -206,6 +213,21 @@ class UserFilterTranslator(_Translator):
         if resolved is None:
             raise InvalidFilter(f"'{_name(path)}' is not an attribute this server can filter on.")
         return self.compare(self._column_of(resolved), expr.op, expr.value, resolved.path)
+
+    def _manager(self, expr: Comparison) -> Criterion:
+        """Translate ``manager eq "id"``, the reference check of Entra's older documentation."""
+        bound = self._binding.attribute(MANAGER_PATH)
+        if bound is None or bound.property is None:
+            raise InvalidFilter("The manager is not stored by this CRM, so it cannot be filtered.")
+        field = Field("object", bound.property.name)
+        if expr.op == "pr":
+            return Compare(field, "pr")
+        if expr.op not in ("eq", "ne") or not isinstance(expr.value, str):
+            raise InvalidFilter("The manager can only be compared with eq or ne and a quoted user id.")
+        coworker_id = self._managers.get(expr.value)
+        if coworker_id is None:
+            return Nothing() if expr.op == "eq" else _ALWAYS
+        return Compare(field, expr.op, coworker_id)  # type: ignore[arg-type]
 
     def _multi_valued(self, attribute: str, sub: str | None) -> list[BoundAttribute]:
         """Return the stored elements of a multi-valued attribute; ``sub`` None means any."""
@@ -271,12 +293,39 @@ def _static_match(actual: str, op: str, value: Any) -> bool:
     return checks[op](actual.lower(), value.lower())
 
 
-def user_criteria(expr: Expr | None, binding: UserBinding, *, legacy_ids: bool) -> Criterion:
-    """Return the store criteria for a user filter, always excluding deleted users."""
+def is_manager_path(path: AttrPath) -> bool:
+    """Return True for ``manager`` or ``manager.value``, bare or with the enterprise URN."""
+    return (path.attribute.lower() == "manager"
+            and (path.sub_attribute is None or path.sub_attribute.lower() == "value")
+            and (path.schema is None or path.schema.lower() == ENTERPRISE_URN.lower()))
+
+
+def manager_ids(expr: Expr | None) -> set[str]:
+    """Return the user ids that ``manager`` comparisons in ``expr`` name."""
+    found: set[str] = set()
+    pending = [expr] if expr is not None else []
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (And, Or)):
+            pending.extend(chain_operands(node))
+        elif isinstance(node, Not):
+            pending.append(node.expr)
+        elif isinstance(node, Comparison) and is_manager_path(node.path) and isinstance(node.value, str):
+            found.add(node.value)
+    return found
+
+
+def user_criteria(expr: Expr | None, binding: UserBinding, *, legacy_ids: bool,
+                  managers: Mapping[str, int | None] | None = None) -> Criterion:
+    """Return the store criteria for a user filter, always excluding deleted users.
+
+    ``managers`` maps each id from :func:`manager_ids` to the manager's coworker id.
+    """
     visible = Compare(Field("user", "scim_deleted"), "eq", False)
     if expr is None:
         return visible
-    return _simplify_and([UserFilterTranslator(binding, legacy_ids=legacy_ids).translate(expr), visible])
+    translator = UserFilterTranslator(binding, legacy_ids=legacy_ids, managers=managers)
+    return _simplify_and([translator.translate(expr), visible])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from ..scim.schemas import load_resource, parse_boolean
 from .binding import BoundAttribute, UserBinding, read_slot, write_slot
 from .common import Paging, check_version, list_response, meta, parse_optional_filter, store_errors
 from .ids import ResourceIds
-from .query import user_criteria, user_order
+from .query import manager_ids, user_criteria, user_order
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +92,12 @@ class UserService:
     ) -> dict[str, Any]:
         """Return a ListResponse of the users that match ``filter_text``, sorted by ``sort``."""
         expr = parse_optional_filter(filter_text, self._limits)
-        criteria = user_criteria(expr, self._binding, legacy_ids=self._ids.legacy)
         order = user_order(sort, self._binding, legacy_ids=self._ids.legacy)
         paging = Paging.from_query(start_index, count, self._max_results)
 
         with self._api.unit_of_work() as uow:
+            managers = self._manager_coworker_ids(uow, manager_ids(expr))
+            criteria = user_criteria(expr, self._binding, legacy_ids=self._ids.legacy, managers=managers)
             page = uow.query_users(criteria, link=self._link, offset=paging.start_index - 1, limit=paging.count,
                                    order=order)
             users: Sequence[UserRecord] = page.records  # type: ignore[assignment]
@@ -225,6 +226,16 @@ class UserService:
                     return self._state(uow, locked)
         return None
 
+    def _manager_coworker_ids(self, uow: UnitOfWork, resource_ids: set[str]) -> dict[str, int | None]:
+        """Return the coworker id of each user that ``resource_ids`` names, None for no match."""
+        if not resource_ids:
+            return {}
+        users = self._ids.find_users(uow, sorted(resource_ids))
+        live = {rid: user.id for rid, user in users.items() if not user.scim_deleted}
+        coworkers = uow.find_objects_in(self._link.limetype, self._link.user_property, live.values())
+        by_user = {obj.values.get(self._link.user_property): obj.id for obj in coworkers}
+        return {rid: by_user.get(live[rid]) if rid in live else None for rid in resource_ids}
+
     def _inactive_property(self) -> str | None:
         bound = self._binding.attribute("active")
         return bound.property.name if bound is not None and bound.property is not None else None
@@ -245,7 +256,7 @@ class UserService:
         return values
 
     def _values(self, uow: UnitOfWork, state: UserState) -> Values:
-        managers = self._manager_ids(uow, [state])
+        managers = self._managers_by_coworker(uow, [state])
         return self._values_of(state, managers)
 
     def _values_of(self, state: UserState, managers: Mapping[int, UserRecord]) -> Values:
@@ -272,7 +283,7 @@ class UserService:
             return "true" if raw else "false"
         return raw if isinstance(raw, str) else str(raw)
 
-    def _manager_ids(self, uow: UnitOfWork, states: Sequence[UserState]) -> dict[int, UserRecord]:
+    def _managers_by_coworker(self, uow: UnitOfWork, states: Sequence[UserState]) -> dict[int, UserRecord]:
         """Return, per manager coworker id, the manager's [user] record."""
         bound = self._binding.attribute(MANAGER_PATH)
         if bound is None or bound.property is None:
@@ -295,6 +306,7 @@ class UserService:
     # Writing values
 
     def _write(self, uow: UnitOfWork, state: UserState, new: Values, old: Values, *, revive: bool = False) -> UserState:
+        self._check_user_name_free(uow, state.user, new.get("userName"))
         user_changes: dict[str, object] = {}
         object_changes: dict[str, object] = {}
         for bound in self._stored:
@@ -317,6 +329,28 @@ class UserService:
         else:
             user = state.user
         return UserState(user, coworker)
+
+    def _check_user_name_free(self, uow: UnitOfWork, user: UserRecord, user_name: Any) -> None:
+        """Raise Uniqueness when a rename would take the userName of another user.
+
+        Checked before writing so the detail can say whether a deleted user holds the name,
+        which no filter shows; the unique index still decides between concurrent requests.
+        """
+        if not isinstance(user_name, str) or user_name.lower() == user.username.lower():
+            return
+        holder = uow.find_user_by_username(user_name)
+        if holder is None or holder.id == user.id:
+            return
+        if holder.scim_deleted:
+            raise Uniqueness(
+                f"The userName '{user_name}' belongs to a user that was deleted through SCIM (id "
+                f"'{self._ids.of_user(holder)}'). POST a user with that userName to revive it, or "
+                "choose another userName."
+            )
+        raise Uniqueness(
+            f"The userName '{user_name}' is already used by the user with id "
+            f"'{self._ids.of_user(holder)}' (userNames are compared without regard to letter case)."
+        )
 
     def _collect(self, uow: UnitOfWork, state: UserState, bound: BoundAttribute, value: Any,
                  user_changes: dict[str, object], object_changes: dict[str, object]) -> None:
@@ -414,7 +448,7 @@ class UserService:
 
     def _render(self, uow: UnitOfWork, states: Sequence[UserState], base_url: str,
                 projection: Projection) -> list[dict[str, Any]]:
-        managers = self._manager_ids(uow, states)
+        managers = self._managers_by_coworker(uow, states)
         groups = {} if projection.excludes("groups") else uow.groups_of_users([s.user.id for s in states])
         rendered = []
         for state in states:

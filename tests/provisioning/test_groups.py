@@ -402,11 +402,6 @@ def test_patch_name_taken(group_service: GroupService, sales: dict[str, Any]) ->
         patch(group_service, sales["id"], {"op": "Replace", "path": "displayName", "value": "SUPPORT"})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Renaming a group to the displayName of a group deleted through SCIM fails with 409 whose "
-    "detail says the name exists, but no filter finds a deleted group, so the client cannot act "
-    "on it: the detail does not say that the name belongs to a deleted group."
-))
 def test_rename_to_deleted_group_name(group_service: GroupService, sales: dict[str, Any]) -> None:
     old = create(group_service, {"displayName": "Old Team"})
     group_service.delete(old["id"])

@@ -29,7 +29,7 @@ from lime_scim.objectapi.port import (
 )
 from lime_scim.objectapi.sqlstore import SqlObjectApi, create_object_api
 from lime_scim.provisioning.binding import UserBinding, bind_user_mapping
-from lime_scim.provisioning.query import group_criteria, user_criteria
+from lime_scim.provisioning.query import group_criteria, manager_ids, user_criteria
 from lime_scim.scim.constants import ENTERPRISE_URN, GROUP_URN, USER_URN
 from lime_scim.scim.errors import InvalidFilter
 from lime_scim.scim.filter import parse_filter
@@ -264,7 +264,7 @@ def test_id_not_equal() -> None:
         ('active eq "true"', "true or false"),
         ('meta.created gt 2025', "dateTime"),
         ('meta.created gt "last tuesday"', "last tuesday"),
-        (f'{ENTERPRISE_URN}:manager eq "1002"', "manager"),
+        (f'{ENTERPRISE_URN}:manager co "100"', "manager"),
         ('urn:ietf:params:scim:schemas:extension:acme:2.0:User:costCenter eq "4"',
          "urn:ietf:params:scim:schemas:extension:acme:2.0:User"),
         (f'{GROUP_URN}:displayName eq "Sales"', GROUP_URN),
@@ -278,7 +278,7 @@ def test_id_not_equal() -> None:
         "boolean-string",
         "date-number",
         "date-text",
-        "manager",
+        "manager-contains",
         "unknown-extension-urn",
         "group-urn-on-users",
         "unstored-sub-attribute",
@@ -468,3 +468,32 @@ def test_store_group_name_any_case(store: SqlObjectApi) -> None:
 
     assert [record.name for record in by_name.records] == ["Sales"]  # type: ignore[union-attr]
     assert [record.name for record in by_record.records] == ["Support"]  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------------------------------
+# Manager reference check (Entra's older documentation: id eq "U1" and manager eq "M1")
+
+
+def test_manager_eq_uses_coworker_id() -> None:
+    expr = parse_filter('id eq "1001" and manager eq "2002"')
+
+    criterion = user_criteria(expr, BINDING, legacy_ids=True, managers={"2002": 77})
+
+    assert isinstance(criterion, AllOf)
+    translated = criterion.items[0]
+    assert isinstance(translated, AllOf)
+    assert Compare(Field("object", "manager"), "eq", 77) in translated.items
+
+
+def test_manager_eq_unknown_matches_nothing() -> None:
+    expr = parse_filter(f'{ENTERPRISE_URN}:manager.value eq "missing"')
+
+    criterion = user_criteria(expr, BINDING, legacy_ids=False, managers={"missing": None})
+
+    assert isinstance(criterion, Nothing)
+
+
+def test_manager_ids_collects_values() -> None:
+    expr = parse_filter('manager eq "a" or (userName eq "x" and not (manager.value eq "b"))')
+
+    assert manager_ids(expr) == {"a", "b"}

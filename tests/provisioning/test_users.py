@@ -401,11 +401,6 @@ def test_replace_taken_user_name(user_service: UserService, karin: dict[str, Any
     assert get(user_service, karin["id"])["userName"] == KARIN["userName"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Renaming a user to the userName of a user deleted through SCIM fails with 409 whose detail "
-    "says to match the existing user, but no filter finds a deleted user, so the client cannot "
-    "act on it: the detail does not say that the name belongs to a deleted user."
-))
 @pytest.mark.parametrize("method", ["patch", "replace"])
 def test_rename_to_deleted_user_name(user_service: UserService, karin: dict[str, Any], boss: dict[str, Any],
                                      method: str) -> None:
