@@ -10,6 +10,7 @@ makes Entra create a duplicate user.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,6 +31,8 @@ _ALWAYS = AllOf(())
 
 # Operators that order values; RFC 7644 §3.4.2.2 forbids them on booleans.
 _ORDERING = frozenset({"gt", "ge", "lt", "le"})
+# Operators that match a substring, which only text attributes and string values have.
+_TEXT_MATCHING = frozenset({"co", "sw", "ew"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,11 @@ class _Translator:
                 raise InvalidFilter(f"'{attribute}' is a boolean and cannot be compared with '{op}'.")
             if op in ("eq", "ne") and not isinstance(value, bool):
                 raise InvalidFilter(f"'{attribute}' is a boolean; compare it with true or false.")
+        if op in _TEXT_MATCHING and (column.kind != "string" or value is None or isinstance(value, bool)):
+            raise InvalidFilter(f"The operator '{op}' matches text, so it needs a text attribute and a "
+                                f"quoted string, not '{attribute}' and {_literal(value)}.")
+        if column.kind == "string" and isinstance(value, bool):
+            raise InvalidFilter(f"'{attribute}' is text; compare it with a quoted string, not {_literal(value)}.")
         if column.kind == "dateTime" and op != "pr":
             value = _timestamp(value, attribute)
         if column.kind == "record_id" and op != "pr":
@@ -137,6 +145,11 @@ class _Translator:
             # An unquoted number (externalId eq 12345) compares as text with a string attribute.
             value = str(value)
         return Compare(column.field, op, value, case_exact=column.case_exact)  # type: ignore[arg-type]
+
+
+def _literal(value: object) -> str:
+    """Return ``value`` as the filter text that gives it: true, false, null, a number or a quoted string."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _case_exact(binding: UserBinding, bound: BoundAttribute) -> bool:

@@ -201,6 +201,31 @@ def test_hostile_filter_rejected_or_empty(
         assert reply.body["totalResults"] == 0
 
 
+@pytest.mark.parametrize(
+    ("resource", "filter_text"),
+    [
+        ("/Users", "userName eq false"),
+        ("/Users", "title ne true"),
+        ("/Users", "userName ew null"),
+        ("/Users", "externalId co null"),
+        ("/Users", 'active co "t"'),
+        ("/Users", 'meta.created sw "2020"'),
+        ("/Users", "emails.value sw false"),
+        ("/Groups", "displayName eq true"),
+        ("/Groups", "displayName co null"),
+        ("/Groups", 'meta.lastModified ew "Z"'),
+    ],
+)
+def test_mismatched_value_type_invalid_filter(
+    shared_app: LiveApp, tricky_users: dict[str, str], resource: str, filter_text: str
+) -> None:
+    """A value of the wrong type for the attribute or operator is the client's error."""
+    reply = search(shared_app.client(), filter_text, resource)
+
+    assert reply.status == 400, reply.body
+    assert reply.scim_type == "invalidFilter"
+
+
 def test_homoglyph_names_distinct(shared_app: LiveApp, run_id: str) -> None:
     client = shared_app.client()
     ids = {}
