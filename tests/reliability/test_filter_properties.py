@@ -15,75 +15,14 @@ from hypothesis import strategies as st
 from lime_scim.config import RequestLimits
 from lime_scim.provisioning.common import parse_optional_filter
 from lime_scim.scim.errors import InvalidFilter
-from lime_scim.scim.filter import (
-    COMPARISON_OPERATORS,
-    And,
-    AttrPath,
-    Comparison,
-    Expr,
-    Not,
-    Or,
-    ValuePath,
-    parse_filter,
-    render_filter,
-)
+from lime_scim.scim.filter import AttrPath, Comparison, Expr, parse_filter, render_filter
+from tests.reliability.strategies import expressions, token_soup
 
 # The full fuzz run (LIME_SCIM_FUZZ_REQUESTS of 10000 or more) also runs more parser examples.
 _FUZZ_REQUESTS = os.environ.get("LIME_SCIM_FUZZ_REQUESTS", "")
 EXAMPLES = 2000 if _FUZZ_REQUESTS.isdigit() and int(_FUZZ_REQUESTS) >= 10000 else 300
 PROPERTY_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
                              suppress_health_check=[HealthCheck.too_slow])
-
-# "and" and "or" are left out, because the parser reads them as operators, and no SCIM schema
-# has an attribute of that name.
-_RESERVED = {"and", "or"}
-attribute_names = st.from_regex(r"\$?[A-Za-z][A-Za-z0-9_-]{0,12}", fullmatch=True).filter(
-    lambda name: name.lower() not in _RESERVED
-)
-schemas = st.one_of(
-    st.none(),
-    st.sampled_from([
-        "urn:ietf:params:scim:schemas:core:2.0:User",
-        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-        "URN:example:Custom.Schema-1",
-    ]),
-)
-attribute_paths = st.builds(AttrPath, schemas, attribute_names, st.one_of(st.none(), attribute_names))
-finite_floats = st.floats(allow_nan=False, allow_infinity=False)
-ordered_values = st.one_of(st.text(), st.integers(), finite_floats)
-any_values = st.one_of(ordered_values, st.booleans(), st.none())
-
-
-@st.composite
-def comparisons(draw: st.DrawFn) -> Comparison:
-    path = draw(attribute_paths)
-    operator = draw(st.sampled_from(COMPARISON_OPERATORS))
-    if operator == "pr":
-        return Comparison(path, operator, None)
-    if operator in ("gt", "ge", "lt", "le"):
-        return Comparison(path, operator, draw(ordered_values))
-    return Comparison(path, operator, draw(any_values))
-
-
-def combine(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
-    return st.one_of(
-        st.builds(And, children, children),
-        st.builds(Or, children, children),
-        st.builds(Not, children),
-    )
-
-
-# Expressions without value paths, which is what a value path may contain.
-flat_expressions = st.recursive(comparisons(), combine, max_leaves=8)
-
-
-@st.composite
-def value_paths(draw: st.DrawFn) -> ValuePath:
-    path = draw(attribute_paths)
-    return ValuePath(AttrPath(path.schema, path.attribute, None), draw(flat_expressions))
-
-
-expressions = st.recursive(st.one_of(comparisons(), value_paths()), combine, max_leaves=12)
 
 
 @PROPERTY_SETTINGS
@@ -103,19 +42,8 @@ def test_any_text_raises_only_invalid_filter(text: str) -> None:
         pass
 
 
-# Text built from the parser's own vocabulary reaches deeper than arbitrary characters.
-filter_tokens = st.one_of(
-    st.sampled_from(["(", ")", "[", "]", '"', "\\", ".", " ", "and", "or", "not", "pr", "eq", "gt",
-                     "true", "null", "-", "1e400", "0.5", "userName", "emails", ".value",
-                     "urn:ietf:params:scim:schemas:core:2.0:User:name.givenName", '\\u0000', '\\ud800',
-                     '\\"', "\x00", "\u2028", "𝒜", "9" * 50]),
-    st.text(max_size=5),
-    st.from_regex(r'"([^"\\]|\\.){0,8}"', fullmatch=True),
-)
-
-
 @PROPERTY_SETTINGS
-@given(st.lists(filter_tokens, max_size=40).map("".join))
+@given(token_soup)
 def test_token_soup_raises_only_invalid_filter(text: str) -> None:
     try:
         parse_filter(text)
@@ -124,7 +52,7 @@ def test_token_soup_raises_only_invalid_filter(text: str) -> None:
 
 
 @PROPERTY_SETTINGS
-@given(st.lists(filter_tokens, max_size=40).map("".join))
+@given(token_soup)
 def test_server_filter_raises_only_invalid_filter(text: str) -> None:
     """The server's entry point adds checks of the values to the parser's."""
     try:
