@@ -17,14 +17,16 @@ from .groups import GroupService
 from .users import UserService
 
 
-def _total(service: UserService | GroupService, query: SearchQuery, base_url: str) -> int | None:
-    """Return how many resources of one type match, or None when the filter cannot apply to it."""
+def _total(service: UserService | GroupService, query: SearchQuery,
+           base_url: str) -> tuple[int | None, InvalidFilter | InvalidValue | None]:
+    """Return how many resources of one type match, or None and the error when the query cannot
+    apply to that type."""
     try:
         result = service.search(query.filter, start_index=1, count=0, base_url=base_url, sort=query.sort)
-    except (InvalidFilter, InvalidValue):
-        return None
+    except (InvalidFilter, InvalidValue) as error:
+        return None, error
     total: int = result["totalResults"]
-    return total
+    return total, None
 
 
 def search_all(users: UserService, groups: GroupService, query: SearchQuery, *, base_url: str,
@@ -37,12 +39,10 @@ def search_all(users: UserService, groups: GroupService, query: SearchQuery, *, 
     NOTE: the totals and each type's page are read in separate transactions, so a write
     between them can shift the page by the resources it adds or removes.
     """
-    user_total = _total(users, query, base_url)
-    group_total = _total(groups, query, base_url)
-    if user_total is None and group_total is None:
-        # Neither type accepts the filter: report the user search's own error.
-        users.search(query.filter, start_index=1, count=0, base_url=base_url, sort=query.sort)
-        raise AssertionError("the user search accepted a filter it rejected a moment ago")
+    user_total, user_error = _total(users, query, base_url)
+    group_total, _ = _total(groups, query, base_url)
+    if user_error is not None and group_total is None:
+        raise user_error
 
     paging = Paging.from_query(query.start_index, query.count, max_results)
     offset = paging.start_index - 1

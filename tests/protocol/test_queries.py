@@ -275,3 +275,10 @@ def test_projection_on_list(client: FlaskClient, people: dict[str, Any]) -> None
     for resource in body["Resources"]:
         assert set(resource) == {"schemas", "id", "userName", "name"}
         assert set(resource["name"]) == {"familyName"}
+
+
+def test_search_root_filter_for_no_type_400(client: FlaskClient) -> None:
+    response = client.post(f"{BASE}/.search", json={"filter": 'nickName eq "x"'})
+
+    assert response.status_code == 400
+    assert response.get_json()["scimType"] == "invalidFilter"
