@@ -21,7 +21,7 @@ from ..config import RequestLimits
 
 from ..provisioning.application import ScimApplication
 from ..scim import discovery
-from ..scim.errors import InvalidSyntax, InvalidValue, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
+from ..scim.errors import InvalidSyntax, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ..provisioning.bulk import BulkRunner
 from ..provisioning.search import search_all
 from ..scim.bulk import parse_bulk_request
@@ -65,15 +65,6 @@ class Call:
     def projection(self) -> Projection:
         args = self.request.args
         return Projection.from_query(args.get("attributes"), args.get("excludedAttributes"))
-
-    def int_arg(self, name: str) -> int | None:
-        text = self.request.args.get(name)
-        if text is None or text == "":
-            return None
-        try:
-            return int(text)
-        except ValueError as error:
-            raise InvalidValue(f"The query parameter '{name}' must be an integer, got '{text}'.") from error
 
 
 Handler = Callable[[Call], Response]
