@@ -1,8 +1,8 @@
 """The throughput ceiling: a bare Flask handler on the gunicorn settings of ``lime-scim serve``.
 
-It parses no body, touches no store and answers every path with a small fixed JSON document
-(201 with a new id for POST, 204 for PATCH and DELETE), so its requests per second bound what
-any Flask application on this gunicorn set-up can reach on the same machine.
+It parses no body, touches no store and returns a small fixed JSON document for every path
+(201 with a new id for POST, 204 for PATCH and DELETE). Its requests per second therefore bound
+what any Flask application on this gunicorn set-up can reach on the same machine.
 
 Run: ``python -m benchmarks.ceiling --port 8099 --workers 1 --threads 4``.
 """

@@ -1,8 +1,8 @@
 """The load client: threads with one persistent HTTP connection each, and per-kind statistics.
 
-The client runs on the same two cores as the server, so it keeps its own cost low: raw
-``http.client`` connections, bodies encoded before a phase starts, and JSON parsed only when a
-response is checked or an id is kept.
+The client runs on the same two cores as the server, so it keeps its own cost low. It uses raw
+``http.client`` connections, encodes bodies before a phase starts, and parses JSON only when it
+checks a response or keeps an id.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from .workload import Phase, Request
 
-# Entra treats an answer slower than 60 s as a time-out.
+# Entra treats a response slower than 60 s as a time-out.
 REQUEST_TIMEOUT_SECONDS = 60.0
 # How many failed responses of one kind keep their status and body for the report.
 MAX_ERROR_SAMPLES = 3
@@ -94,8 +94,8 @@ class Session:
     def send(self, request: Request) -> tuple[int, bytes, float]:
         """Send ``request``; return the status, the body and the latency in seconds.
 
-        A connection that the server closed while idle is opened again and the request is
-        sent once more; the latency then counts only the second attempt.
+        When the server closed the connection while it was idle, the request is sent once more
+        on a new connection, and the latency counts only that second attempt.
         """
         headers = dict(self._headers)
         if request.body is not None:
@@ -185,12 +185,14 @@ class LoadClient:
                         stats.skipped += 1
                     continue
                 request = requests[index]
+                started = time.perf_counter()
                 try:
                     status, body, latency = session.send(request)
                     problem = _check(request, status, body)
                 except (OSError, http.client.HTTPException) as error:
+                    # A failed request counts with the time it took to fail.
                     session.close()
-                    latency = REQUEST_TIMEOUT_SECONDS if isinstance(error, TimeoutError) else 0.0
+                    latency = time.perf_counter() - started
                     problem = f"{type(error).__name__}: {error}"
                 with lock:
                     stats.latencies.append(latency)

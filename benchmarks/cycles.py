@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunSettings:
-    """What one run measures: the server, its store and process model, and the client."""
+    """Settings of one run: the server, its store and process model, and the client."""
 
     server: str
     database: str

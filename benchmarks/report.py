@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-# A kind with fewer requests than this has too short a phase for a meaningful rate; it is
+# A kind with fewer requests than this has too short a phase for a meaningful rate, so it is
 # shown but left out of the throughput target.
 MIN_REQUESTS_FOR_TARGET = 20
 PEER_RATIO_TARGET = 3.0
@@ -170,23 +170,23 @@ def _probe_lines(probes: list[dict[str, Any]]) -> list[str]:
 
 
 def _adaptation_lines(adaptations: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[str]:
-    """Return the list of forms the peer got in place of Entra's, with each server's answer to Entra's form."""
+    """Return the forms the peer got in place of Entra's, with each server's status for Entra's form."""
     if not adaptations:
         return []
-    answers: dict[str, list[str]] = {}
+    statuses_by_kind: dict[str, list[str]] = {}
     for run in runs:
         if run["server"] == "ceiling":
             continue
         label = run["server"] if run["server"] != "lime-scim" else f"lime-scim ({run['database']}, {run['workers']}w)"
         for answer in run.get("entra_form_answers", []):
-            answers.setdefault(answer["kind"], []).append(f"{label} {answer['status']}")
+            statuses_by_kind.setdefault(answer["kind"], []).append(f"{label} {answer['status']}")
     lines = ["## Forms sent to the peer in place of Entra's", "",
              "After its cycles, each server got each of Entra's own forms once, untimed; the status it "
              "returned follows each item.", ""]
     for item in adaptations:
-        statuses = ", ".join(answers.get(item["kind"], [])) or "not sent"
+        statuses = ", ".join(statuses_by_kind.get(item["kind"], [])) or "not sent"
         lines.append(f"- {item['kind']}: Entra sends {item['entra_form']}; the peer gets {item['sent_form']}. "
-                     f"Answers to Entra's form: {statuses}.")
+                     f"Status for Entra's form: {statuses}.")
     lines.append("")
     return lines
 

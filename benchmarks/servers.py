@@ -33,7 +33,7 @@ _POLL_SECONDS = 0.1
 
 
 class ServerStartError(RuntimeError):
-    """A server process exited, or did not answer in time."""
+    """A server process exited, or did not respond in time."""
 
 
 def free_port() -> int:
@@ -137,7 +137,7 @@ class ServerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def wait_until_ready(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
-        """Wait until the server answers a request (its workers have booted).
+        """Wait until the server returns 200 for a request, which means its workers have booted.
 
         Raises ServerStartError with the end of the log when the process exits or the time-out
         in seconds passes.
@@ -160,7 +160,7 @@ class ServerProcess:
             finally:
                 connection.close()
             time.sleep(_POLL_SECONDS)
-        raise ServerStartError(f"{self.name} did not answer GET {path} within {timeout:.0f} s:\n"
+        raise ServerStartError(f"{self.name} did not return 200 for GET {path} within {timeout:.0f} s:\n"
                                f"{self.log_tail()}")
 
     def stop(self) -> int:

@@ -3,8 +3,8 @@
 The request shapes follow what Entra's provisioning service sends to a non-gallery SCIM app, in
 its default dialect and in the ``aadOptscim062020`` dialect (Microsoft Learn, "Tutorial: Develop
 and plan provisioning for a SCIM endpoint" and "Known issues and resolutions with SCIM 2.0
-protocol compliance"). Each phase holds requests of one kind, so a kind's requests per second is
-its count divided by the phase's wall time. Within one object the order is Entra's: the lookup
+protocol compliance"). Each phase contains requests of one kind, so a kind's requests per second
+is its count divided by the phase's wall time. Within one object the order is Entra's: the lookup
 before the POST, the POST before the manager and member PATCHes.
 """
 
@@ -53,7 +53,7 @@ MEMBER_REMOVE_FLAGGED = "member remove, aadOptscim062020"
 UPDATE_STRIDE, UPDATE_OFFSET = 10, 3
 DISABLE_STRIDE, DISABLE_OFFSET = 20, 7
 DELETE_STRIDE, DELETE_OFFSET = 50, 11
-# Every 10th user heads a team and has no manager; the others report to their team's head.
+# Every 10th user heads a team and has no manager. The others report to their team's head.
 TEAM_SIZE = 10
 # The incremental cycle removes this fraction of each group's members (at least one).
 REMOVED_MEMBER_SHARE = 0.1
@@ -92,7 +92,7 @@ class Sizes:
 
 @dataclass
 class Request:
-    """One HTTP request of a phase and what a correct answer looks like."""
+    """One HTTP request of a phase and the response it expects."""
 
     kind: str
     method: str
@@ -125,12 +125,12 @@ class Adaptation:
 
 @dataclass
 class Forms:
-    """Which request forms a server gets.
+    """Request forms that a server gets.
 
     ``entra_exact`` sends Entra's forms unchanged. A server that rejects some of them (the peer)
     gets the nearest RFC 7644 form instead, listed in :data:`PEER_ADAPTATIONS`.
-    ``check_results`` also checks totalResults of lookups; the ceiling server, which answers
-    every request with a fixed body, turns it off.
+    ``check_results`` also checks totalResults of lookups. The ceiling server returns a fixed
+    body for every request, so its runs turn the check off.
     """
 
     entra_exact: bool = True
@@ -300,7 +300,7 @@ class EntraWorkload:
         yield Phase(INITIAL, MEMBER_ADD_BATCH, self._member_adds(single=False))
 
     def _test_connection(self, cycle: str) -> Phase:
-        # Entra looks up a user that cannot exist, by a random GUID as userName; with group
+        # Entra looks up a user that cannot exist, with a random GUID as userName. With group
         # provisioning on, it probes a group the same way.
         probe = str(uuid.uuid4())
         return Phase(cycle, TEST_CONNECTION, [
@@ -395,7 +395,7 @@ class EntraWorkload:
     def exact_entra_forms(self) -> list[Request]:
         """Return one request in each Entra form of PEER_ADAPTATIONS, aimed at objects of this run.
 
-        Sent after the cycles, untimed, to record how a server answers Entra's own forms.
+        Sent after the cycles, untimed, to record the status a server returns for Entra's own forms.
         """
         users = sorted(self.user_ids)
         groups = sorted(self.group_ids)
@@ -424,7 +424,7 @@ class EntraWorkload:
         return Request(USER_PATCH_DEFAULT, "PATCH", f"/Users/{self.user_ids[index]}", body, PATCHED)
 
     def _flagged_user_patch(self, index: int) -> Request:
-        # Filtered paths keep their own operation; the simple attributes fold into one
+        # Filtered paths keep their own operation, and the simple attributes fold into one
         # path-less replace whose value has dotted and URN-qualified keys.
         body = _patch(
             {"op": "replace", "path": 'emails[type eq "work"].value', "value": f"changed.{user_name(index)}"},
