@@ -207,9 +207,9 @@ class ManagerSchema(ScimSchema):
     ref = fields.String(data_key="$ref", allow_none=True,
                         metadata=scim_metadata("reference", reference_types=("User",),
                                                description="URI of the manager's User."))
-    # Returned on request only, so that a manager reads back as the client wrote it.
+    # Returned by default: admins read the manager's name, and Entra compares only the value.
     display_name = fields.String(data_key="displayName", dump_only=True,
-                                 metadata=scim_metadata(mutability="readOnly", returned="request",
+                                 metadata=scim_metadata(mutability="readOnly",
                                                         description="Name of the manager."))
 
     @pre_load

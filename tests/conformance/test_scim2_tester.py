@@ -54,7 +54,16 @@ _MEMBERS = ("The CRM stores memberships, not a display text per member. members.
             "name, derived by the server and returned on request, so a client-chosen display does not "
             "read back.")
 
+_MANAGER = ("manager.displayName is readOnly and returned by default, because admins read the "
+            "manager's name there; scim2-tester compares the whole manager with what it sent, "
+            "which had no displayName.")
+
 EXPECTED_FAILURES: dict[tuple[str, str, str, str], str] = {
+    **{(run, "User", check, path): _MANAGER
+       for run in ("discovered", "standard")
+       for check in ("check_add_attribute", "check_replace_attribute")
+       for path in (f"{ENTERPRISE}:manager", ENTERPRISE)
+       if (run, path) != ("standard", ENTERPRISE)},
     ("discovered", "User", "check_remove_attribute", "active"): _ACTIVE,
     ("standard", "User", "check_remove_attribute", "active"): _ACTIVE,
     ("standard", "Group", "check_add_attribute", "members"): _MEMBERS,

@@ -29,11 +29,11 @@ def test_type_canonical_values_are_stored_types(client: FlaskClient) -> None:
     assert _attribute(schema, "phoneNumbers.type")["canonicalValues"] == ["work", "mobile", "home"]
 
 
-def test_read_only_display_names_returned_on_request(client: FlaskClient) -> None:
+def test_read_only_display_names_returned(client: FlaskClient) -> None:
     enterprise = client.get(f"{BASE}/Schemas/{ENTERPRISE_URN}").get_json()
     group = client.get(f"{BASE}/Schemas/{GROUP_URN}").get_json()
 
-    assert _attribute(enterprise, "manager.displayName")["returned"] == "request"
+    assert _attribute(enterprise, "manager.displayName")["returned"] == "default"
     assert _attribute(enterprise, "manager.$ref")["mutability"] == "readWrite"
     assert _attribute(group, "members.display")["returned"] == "request"
 

@@ -574,7 +574,7 @@ def test_enterprise_manager_characteristics() -> None:
     assert attribute(f"{ENTERPRISE_URN}:manager.$ref").mutability == "readWrite"
     assert attribute(f"{ENTERPRISE_URN}:manager.$ref").reference_types == ("User",)
     assert attribute(f"{ENTERPRISE_URN}:manager.displayName").mutability == "readOnly"
-    assert attribute(f"{ENTERPRISE_URN}:manager.displayName").returned == "request"
+    assert attribute(f"{ENTERPRISE_URN}:manager.displayName").returned == "default"
 
 
 def test_enterprise_extension_loaded_key() -> None:
