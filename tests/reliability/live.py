@@ -77,6 +77,7 @@ class LiveApp:
     config_path: Path
     token: str
     application: str = APPLICATION
+    database: str = "sqlite"
 
     @property
     def tenant_url(self) -> str:
@@ -107,7 +108,8 @@ def serve_app(
     applications.update(extra_applications or {})
     write_config(config_path, applications)
     with running_server(config_path, workers=workers, threads=threads, extra_args=extra_args) as server:
-        yield LiveApp(server, config_path, token)
+        database = "sqlite" if database_url is None or database_url.startswith("sqlite") else "postgresql"
+        yield LiveApp(server, config_path, token, database=database)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,6 +206,12 @@ def run_concurrently(calls: Sequence[Callable[[], Reply]], *, timeout: float = 1
 
 def status_counts(replies: Sequence[Reply]) -> Counter[int]:
     return Counter(reply.status for reply in replies)
+
+
+def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
+    """Print one result line of a run even when pytest captures output (shown with -s)."""
+    with capsys.disabled():
+        print(f"\n{line}", end="")
 
 
 def mixed_case_variants(text: str, count: int) -> list[str]:

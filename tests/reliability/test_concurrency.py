@@ -9,17 +9,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from tests.reliability.live import (
     CONCURRENT_REQUESTS,
     LiveApp,
     Reply,
     consistency_problems,
     mixed_case_variants,
+    report,
     require_created,
     run_concurrently,
     status_counts,
     unique_name,
 )
+
+
+def describe(app: LiveApp, replies: list[Reply], rows: int) -> str:
+    statuses = ", ".join(f"{status}: {count}" for status, count in sorted(status_counts(replies).items()))
+    return f"{app.database}: {len(replies)} requests, statuses {statuses}; {rows} stored"
 
 
 def assert_one_created(replies: list[Reply]) -> Reply:
@@ -31,7 +39,7 @@ def assert_one_created(replies: list[Reply]) -> Reply:
     return next(reply for reply in replies if reply.status == 201)
 
 
-def test_user_posts_same_name_create_one(shared_app: LiveApp) -> None:
+def test_user_posts_same_name_create_one(shared_app: LiveApp, capsys: pytest.CaptureFixture[str]) -> None:
     client = shared_app.client()
     names = mixed_case_variants(unique_name("race.user"), CONCURRENT_REQUESTS)
 
@@ -40,13 +48,14 @@ def test_user_posts_same_name_create_one(shared_app: LiveApp) -> None:
     created = assert_one_created(replies)
     store = shared_app.export()
     rows = store.users_named(names[0])
+    report(capsys, f"user_posts_same_name_create_one on {describe(shared_app, replies, len(rows))}")
     assert len(rows) == 1
     assert rows[0]["scim_id"] == created.body["id"]
     assert len(store.coworkers_of(rows[0]["id"])) == 1
     assert consistency_problems(store) == []
 
 
-def test_group_posts_same_name_create_one(shared_app: LiveApp) -> None:
+def test_group_posts_same_name_create_one(shared_app: LiveApp, capsys: pytest.CaptureFixture[str]) -> None:
     client = shared_app.client()
     names = mixed_case_variants(unique_name("Race Group"), CONCURRENT_REQUESTS)
 
@@ -55,12 +64,13 @@ def test_group_posts_same_name_create_one(shared_app: LiveApp) -> None:
     created = assert_one_created(replies)
     store = shared_app.export()
     rows = store.groups_named(names[0])
+    report(capsys, f"group_posts_same_name_create_one on {describe(shared_app, replies, len(rows))}")
     assert len(rows) == 1
     assert rows[0]["scim_id"] == created.body["id"]
     assert consistency_problems(store) == []
 
 
-def test_user_revivals_race_revive_once(shared_app: LiveApp) -> None:
+def test_user_revivals_race_revive_once(shared_app: LiveApp, capsys: pytest.CaptureFixture[str]) -> None:
     client = shared_app.client()
     name = unique_name("revive.user")
     user_id = require_created(client.create_user(name, title="before"))
@@ -73,13 +83,14 @@ def test_user_revivals_race_revive_once(shared_app: LiveApp) -> None:
     assert created.body["id"] == user_id
     store = shared_app.export()
     rows = store.users_named(name)
+    report(capsys, f"user_revivals_race_revive_once on {describe(shared_app, replies, len(rows))}")
     assert len(rows) == 1
     assert rows[0]["scim_deleted"] is False
     assert len(store.coworkers_of(rows[0]["id"])) == 1
     assert consistency_problems(store) == []
 
 
-def test_revival_races_new_post(shared_app: LiveApp) -> None:
+def test_revival_races_new_post(shared_app: LiveApp, capsys: pytest.CaptureFixture[str]) -> None:
     """Revivals by externalId under a new userName race plain creates of that userName."""
     client = shared_app.client()
     external_id = unique_name("ext")
@@ -96,6 +107,7 @@ def test_revival_races_new_post(shared_app: LiveApp) -> None:
     assert_one_created(replies)
     store = shared_app.export()
     rows = store.users_named(new_name)
+    report(capsys, f"revival_races_new_post on {describe(shared_app, replies, len(rows))}")
     assert len(rows) == 1
     assert len(store.coworkers_of(rows[0]["id"])) == 1
     deleted = store.user_by_scim_id(deleted_id)
@@ -105,7 +117,7 @@ def test_revival_races_new_post(shared_app: LiveApp) -> None:
     assert consistency_problems(store) == []
 
 
-def test_group_revivals_race_revive_once(shared_app: LiveApp) -> None:
+def test_group_revivals_race_revive_once(shared_app: LiveApp, capsys: pytest.CaptureFixture[str]) -> None:
     client = shared_app.client()
     name = unique_name("Revive Group")
     group_id = require_created(client.create_group(name))
@@ -118,11 +130,12 @@ def test_group_revivals_race_revive_once(shared_app: LiveApp) -> None:
     assert created.body["id"] == group_id
     store = shared_app.export()
     rows = store.groups_named(name)
+    report(capsys, f"group_revivals_race_revive_once on {describe(shared_app, replies, len(rows))}")
     assert len(rows) == 1
     assert rows[0]["scim_deleted"] is False
 
 
-def test_member_patches_keep_every_member(shared_app: LiveApp) -> None:
+def test_member_patches_keep_every_member(shared_app: LiveApp, capsys: pytest.CaptureFixture[str]) -> None:
     client = shared_app.client()
     prefix = unique_name("member")
     user_ids = [require_created(client.create_user(f"{prefix}.{number}")) for number in range(2 * CONCURRENT_REQUESTS)]
@@ -144,6 +157,8 @@ def test_member_patches_keep_every_member(shared_app: LiveApp) -> None:
         user = store.user_by_scim_id(user_id)
         assert user is not None
         expected.add(user["id"])
+    report(capsys, f"member_patches on {describe(shared_app, replies, len(store.member_ids(group['id'])))}"
+                   f" of {len(expected)} members")
     assert store.member_ids(group["id"]) == expected
 
 
@@ -176,7 +191,7 @@ def version_number(reply: Reply) -> int:
     return int(match[1])
 
 
-def test_user_patches_lose_no_update(shared_app: LiveApp) -> None:
+def test_user_patches_lose_no_update(shared_app: LiveApp, capsys: pytest.CaptureFixture[str]) -> None:
     """Check that no PATCH overwrites another's change.
 
     Every PATCH sets displayName and one more attribute. Replaying them in the order of the
@@ -198,6 +213,7 @@ def test_user_patches_lose_no_update(shared_app: LiveApp) -> None:
     assert status_counts(replies) == {200: CONCURRENT_REQUESTS}
     ordered = sorted(zip(replies, patches, strict=True), key=lambda pair: version_number(pair[0]))
     versions = [version_number(reply) for reply, _ in ordered]
+    report(capsys, f"user_patches on {describe(shared_app, replies, 1)} user, {len(set(versions))} distinct versions")
     assert len(set(versions)) == CONCURRENT_REQUESTS, f"versions repeat: {versions}"
     model: dict[str, Any] = {"displayName": "Start", **{slot: None for slot in PATCHED_SLOTS}}
     for reply, changes in ordered:
