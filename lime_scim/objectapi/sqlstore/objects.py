@@ -133,13 +133,18 @@ class ObjectOperations(UnitOfWorkBase):
         self._check_required(info, checked, checked)
         self._check_relations(info, checked)
 
-        current = self.get_object(limetype, object_id)
-        if current is None:
-            raise LookupError(f"{limetype} {object_id} not found")
         if not checked:
+            current = self.get_object(limetype, object_id)
+            if current is None:
+                raise LookupError(f"{limetype} {object_id} not found")
             return current
+        if not is_record_id(object_id):
+            raise LookupError(f"{limetype} {object_id} not found")
+        # UPDATE ... RETURNING returns no row for a missing object, so no SELECT is needed first.
         statement = update(table).where(table.c.id == object_id).values(checked).returning(table)
-        row = self._connection.execute(statement).mappings().one()
+        row = self._connection.execute(statement).mappings().one_or_none()
+        if row is None:
+            raise LookupError(f"{limetype} {object_id} not found")
         return self._to_object(info, row)
 
     def _limetype(self, name: str) -> tuple[LimetypeInfo, Table]:
