@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 
@@ -82,12 +83,19 @@ def test_over_limit_gets_429(limited_app: tuple[LiveApp, str]) -> None:
     client = app.client()
     time.sleep(2)  # a full bucket, whatever ran before
 
+    started = time.monotonic()
     replies = [client.request("GET", "/ServiceProviderConfig") for _ in range(10)]
+    elapsed = time.monotonic() - started
 
     statuses = [reply.status for reply in replies]
+    # The burst of 3 passes, then 2 more a second at most; a slow machine refills more.
+    refilled = math.ceil(2 * elapsed)
     assert statuses[:3] == [200, 200, 200]
-    assert statuses.count(429) >= 5, statuses
-    limited = next(reply for reply in replies if reply.status == 429)
+    assert statuses.count(200) <= 3 + refilled, (statuses, elapsed)
+    assert set(statuses) <= {200, 429}
+    limited = next((reply for reply in replies if reply.status == 429), None)
+    if limited is None:
+        pytest.skip(f"the machine took {elapsed:.1f} s for 10 requests, so none was over the limit")
     assert limited.body["schemas"] == [ERROR_URN]
     assert limited.body["status"] == "429"
     assert "rate_limit_per_second" in limited.detail
