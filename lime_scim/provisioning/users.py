@@ -20,7 +20,7 @@ from typing import Any
 
 from ..config import RequestLimits
 from ..mapping.resolver import MANAGER_PATH
-from ..objectapi.port import LimeObject, ObjectApi, ObjectLink, UnitOfWork, UserRecord
+from ..objectapi.port import GroupRecord, LimeObject, ObjectApi, ObjectLink, UnitOfWork, UserRecord
 from ..scim.constants import USER_URN
 from ..scim.errors import InvalidValue, NotFound, Uniqueness
 from ..scim.patch import apply_patch, parse_patch_request
@@ -118,9 +118,11 @@ class UserService:
                                        active=True, external_id=values.get("externalId"), scim_managed=True)
                 state = UserState(user, None)
                 old: Values = {}
+                inserted = True
                 logger.info("Created user %s (record %s)", self._ids.of_user(user), user.id)
             else:
                 old = self._values(uow, state)
+                inserted = False
                 logger.info("Revived or adopted user %s (record %s)", self._ids.of_user(state.user), state.user.id)
             if values.get("active") is None:
                 # A POST without active creates an active user, also when it revives a deleted
@@ -128,8 +130,10 @@ class UserService:
                 values["active"] = True
             # A revival keeps the CRM data of attributes the client did not send.
             merged = {**old, **{key: value for key, value in values.items() if value is not None}}
-            state = self._write(uow, state, merged, old, revive=True)
-            return self._render(uow, [state], base_url, Projection())[0]
+            state = self._write(uow, state, merged, old, revive=True, inserted=inserted)
+            # A [user] row inserted by this request belongs to no group yet.
+            known_groups: dict[int, Sequence[GroupRecord]] | None = {state.user.id: ()} if inserted else None
+            return self._render(uow, [state], base_url, Projection(), known_groups=known_groups)[0]
 
     def replace(self, resource_id: str, body: Any, *, base_url: str, if_match: str | None = None) -> dict[str, Any]:
         """Replace every stored attribute with the body's (RFC 7644 §3.5.1).
@@ -305,7 +309,14 @@ class UserService:
     # ------------------------------------------------------------------------------------------
     # Writing values
 
-    def _write(self, uow: UnitOfWork, state: UserState, new: Values, old: Values, *, revive: bool = False) -> UserState:
+    def _write(self, uow: UnitOfWork, state: UserState, new: Values, old: Values, *, revive: bool = False,
+               inserted: bool = False) -> UserState:
+        """Write the changed values to the [user] row and the coworker; return the new state.
+
+        ``inserted`` says that this unit of work inserted the [user] row with version 1, so only
+        columns that differ from the inserted row are updated, and the new coworker does not bump
+        the version.
+        """
         self._check_user_name_free(uow, state.user, new.get("userName"))
         user_changes: dict[str, object] = {}
         object_changes: dict[str, object] = {}
@@ -321,7 +332,11 @@ class UserService:
             user_changes["scim_managed"] = True
 
         coworker = self._save_coworker(uow, state, object_changes)
-        if user_changes or coworker is not state.coworker:
+        if inserted:
+            user_changes = {column: value for column, value in user_changes.items()
+                            if getattr(state.user, column) != value}
+            user = uow.update_user(state.user.id, user_changes) if user_changes else state.user
+        elif user_changes or coworker is not state.coworker:
             # The [user] row carries the resource's version and lastModified, and the store
             # bumps them only for a non-empty change. A change to the coworker alone therefore
             # rewrites scim_managed, which is already true, to bump them.
@@ -446,10 +461,17 @@ class UserService:
             write_slot(data, bound.slot, value)
         return self._schema.dump(data)
 
-    def _render(self, uow: UnitOfWork, states: Sequence[UserState], base_url: str,
-                projection: Projection) -> list[dict[str, Any]]:
+    def _render(self, uow: UnitOfWork, states: Sequence[UserState], base_url: str, projection: Projection,
+                *, known_groups: Mapping[int, Sequence[GroupRecord]] | None = None) -> list[dict[str, Any]]:
+        """Return the SCIM representations; ``known_groups`` replaces the read of the users' groups."""
         managers = self._managers_by_coworker(uow, states)
-        groups = {} if projection.excludes("groups") else uow.groups_of_users([s.user.id for s in states])
+        groups: Mapping[int, Sequence[GroupRecord]]
+        if known_groups is not None:
+            groups = known_groups
+        elif projection.excludes("groups"):
+            groups = {}
+        else:
+            groups = uow.groups_of_users([s.user.id for s in states])
         rendered = []
         for state in states:
             values = self._values_of(state, managers)
