@@ -22,7 +22,9 @@ from lime_scim.objectapi.port import StoreBusy, StoreUnavailable
 from lime_scim.objectapi.sqlstore import create_object_api
 from lime_scim.objectapi.sqlstore.errors import transient_error_of
 from lime_scim.objectapi.sqlstore.tables import USER_TABLE
+from lime_scim.provisioning import retry
 from lime_scim.provisioning.retry import ATTEMPTS, BUSY_RETRY_AFTER_SECONDS
+from lime_scim.scim.errors import ServiceUnavailable
 from tests.reliability.live import (
     APPLICATION,
     ERROR_URN,
@@ -314,3 +316,59 @@ def test_other_errors_not_transient(postgres_server: PostgresServer) -> None:
         engine.dispose()
 
     assert transient_error_of(caught.value) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The retry loop
+
+
+class FlakyAction:
+    """Raises the given errors on its first calls, then returns "done"."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "done"
+
+
+def test_retry_returns_after_busy_attempt() -> None:
+    action = FlakyAction(StoreBusy("locked"))
+
+    assert retry.run_with_retries(action, description="test") == "done"
+    assert action.calls == 2
+
+
+def test_retry_gives_up_after_attempts() -> None:
+    action = FlakyAction(*(StoreBusy("locked") for _ in range(retry.ATTEMPTS + 1)))
+
+    with pytest.raises(ServiceUnavailable) as raised:
+        retry.run_with_retries(action, description="test")
+
+    assert action.calls == retry.ATTEMPTS
+    assert raised.value.retry_after == BUSY_RETRY_AFTER_SECONDS
+    assert raised.value.status == 503
+
+
+def test_retry_stops_at_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retry, "RETRY_WINDOW_SECONDS", 0)
+    action = FlakyAction(StoreBusy("locked"), StoreBusy("locked"))
+
+    with pytest.raises(ServiceUnavailable, match="failed 1 times"):
+        retry.run_with_retries(action, description="test")
+
+    assert action.calls == 1
+
+
+def test_unavailable_not_retried() -> None:
+    action = FlakyAction(StoreUnavailable("connection refused"))
+
+    with pytest.raises(ServiceUnavailable) as raised:
+        retry.run_with_retries(action, description="test")
+
+    assert action.calls == 1
+    assert raised.value.retry_after == retry.UNAVAILABLE_RETRY_AFTER_SECONDS
