@@ -29,11 +29,16 @@ _STALE_CONNECTION_ERRORS = (http.client.RemoteDisconnected, ConnectionResetError
 
 
 def percentile(sorted_values: list[float], share: float) -> float:
-    """Return the nearest-rank percentile (``share`` in 0..1) of an ascending list."""
+    """Return the nearest-rank percentile (``share`` in 0..1) of an ascending list, NaN for an empty one."""
     if not sorted_values:
         return math.nan
     rank = max(1, math.ceil(share * len(sorted_values)))
     return sorted_values[rank - 1]
+
+
+def milliseconds(seconds: float) -> float | None:
+    """Return ``seconds`` in ms rounded to 0.01, or None for NaN, which JSON cannot carry."""
+    return None if math.isnan(seconds) else round(seconds * 1000, 2)
 
 
 @dataclass
@@ -55,7 +60,7 @@ class KindStats:
     def summary(self) -> dict[str, Any]:
         """Return the figures of the report: counts, requests per second, latency percentiles in ms."""
         ordered = sorted(self.latencies)
-        rate = self.requests / self.seconds if self.seconds > 0 else math.nan
+        rate = round(self.requests / self.seconds, 1) if self.seconds > 0 else None
         return {
             "cycle": self.cycle,
             "kind": self.kind,
@@ -63,10 +68,10 @@ class KindStats:
             "errors": self.errors,
             "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
-            "requests_per_second": round(rate, 1),
-            "p50_ms": round(percentile(ordered, 0.50) * 1000, 2),
-            "p95_ms": round(percentile(ordered, 0.95) * 1000, 2),
-            "p99_ms": round(percentile(ordered, 0.99) * 1000, 2),
+            "requests_per_second": rate,
+            "p50_ms": milliseconds(percentile(ordered, 0.50)),
+            "p95_ms": milliseconds(percentile(ordered, 0.95)),
+            "p99_ms": milliseconds(percentile(ordered, 0.99)),
             "error_samples": list(self.error_samples),
         }
 

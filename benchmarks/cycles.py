@@ -52,7 +52,7 @@ def run_cycles(server: ServerProcess, settings: RunSettings, sizes: Sizes, forms
                 stats = client.run(phase)
                 summary = stats.summary()
                 kinds.append(summary)
-                logger.info("%s %s/%dw %s %s: %d requests, %d errors, %.0f req/s, p50 %.1f ms",
+                logger.info("%s %s/%dw %s %s: %d requests, %d errors, %s req/s, p50 %s ms",
                             settings.server, settings.database, settings.workers, cycle, phase.kind,
                             summary["requests"], summary["errors"], summary["requests_per_second"],
                             summary["p50_ms"])

@@ -28,7 +28,7 @@ from typing import Any
 from lime_scim.objectapi.datamodel import default_datamodel_path, load_datamodel
 from lime_scim.objectapi.sqlstore import create_object_api
 
-from .client import Session, percentile
+from .client import Session, milliseconds, percentile
 from .postgres import BenchPostgres
 from .servers import ProcessTree, ServerProcess, start_lime, write_lime_config
 from .workload import PATCH_URN, Request, user_name
@@ -113,9 +113,9 @@ def _figures(latencies: list[float], errors: int) -> dict[str, Any]:
     return {
         "requests": len(latencies),
         "errors": errors,
-        "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
-        "p95_ms": round(percentile(latencies, 0.95) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "p50_ms": milliseconds(percentile(latencies, 0.5)),
+        "p95_ms": milliseconds(percentile(latencies, 0.95)),
+        "p99_ms": milliseconds(percentile(latencies, 0.99)),
         "mean_ms": round(sum(latencies) / len(latencies) * 1000, 2) if latencies else None,
     }
 

@@ -138,8 +138,9 @@ def _probe_lines(probes: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## Scaling probes",
         "",
-        "Stores seeded through `lime_scim.objectapi.sqlstore.create_object_api` before the server started; "
-        "requests sent one at a time to one worker; latencies in ms.",
+        "The stores were seeded through `lime_scim.objectapi.sqlstore.create_object_api` before the servers "
+        "started. One server with 1 worker served each store, requests went one at a time, and the two "
+        "variants of a probe took turns. Latencies are in ms.",
         "",
         "| store | probe | small p50 / p95 | large p50 / p95 | p50 ratio | target | met |",
         "|---|---|--:|--:|--:|--:|---|",
