@@ -8,7 +8,7 @@ import threading
 from ..config import ConfigFile, ScimSettings
 from ..objectapi.datamodel import default_datamodel_path, load_datamodel
 from ..objectapi.sqlstore import create_object_api
-from ..provisioning.application import ScimApplication, build_application
+from ..provisioning.application import ScimApplication, bind_application, build_application
 from ..web.registry import ApplicationNotServed
 
 logger = logging.getLogger(__name__)
@@ -22,11 +22,14 @@ def open_application(config: ConfigFile, settings: ScimSettings) -> ScimApplicat
     """
     datamodel_path = settings.datamodel or default_datamodel_path()
     datamodel = load_datamodel(datamodel_path)
+    # Bound before the store opens, so a datamodel that cannot carry the mapping creates no
+    # tables that a corrected datamodel would then not match.
+    binding = bind_application(settings, datamodel)
     api = create_object_api(
         config.database_url_for(settings.application), datamodel, busy_timeout_ms=settings.busy_timeout_ms
     )
     try:
-        return build_application(settings, api)
+        return build_application(settings, api, binding)
     except Exception:
         api.close()
         raise

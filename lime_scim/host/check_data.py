@@ -90,8 +90,7 @@ def _case_duplicates(users: list[UserRecord]) -> Finding | None:
         "usernames",
         f"{count} usernames differ from another only in letter case: {examples}{more}. Entra "
         "matches userName without regard to case, so it cannot tell these users apart. A new "
-        "store's unique index rejects such names too, on SQLite only where they differ in ASCII "
-        "letters.",
+        "store's unique index rejects such names too.",
         "rename or merge these users in Lime CRM so that each username is unique without "
         "regard to letter case.",
     )

@@ -6,8 +6,10 @@ import logging
 from dataclasses import dataclass
 
 from ..config import RateLimit, RequestLimits, ScimSettings
+from collections.abc import Mapping
+
 from ..mapping.resolver import log_mapping_problems, resolve_user_mapping
-from ..objectapi.port import ObjectApi
+from ..objectapi.port import LimetypeInfo, ObjectApi
 from ..scim.discovery import ProviderFeatures
 from .binding import UserBinding, bind_user_mapping
 from .groups import GroupService
@@ -37,18 +39,28 @@ class ScimApplication:
         self.api.close()
 
 
-def build_application(settings: ScimSettings, api: ObjectApi) -> ScimApplication:
-    """Resolve the mapping on ``api``'s datamodel and build the application's use cases.
+def bind_application(settings: ScimSettings, limetypes: Mapping[str, LimetypeInfo]) -> UserBinding:
+    """Resolve the application's mapping on ``limetypes`` and bind it to its User schema.
+
+    Needs only the datamodel, so a host can run it before it opens or creates a database.
+    Raises MappingError when the datamodel cannot carry the mapping.
+    """
+    mapping = resolve_user_mapping(
+        limetypes, coworker_limetype=settings.coworker_limetype, extra=settings.mappings
+    )
+    return bind_user_mapping(mapping)
+
+
+def build_application(settings: ScimSettings, api: ObjectApi, binding: UserBinding | None = None) -> ScimApplication:
+    """Build the application's use cases on ``api``, binding its mapping unless given.
 
     Raises MappingError when the datamodel cannot carry the mapping.
     """
     if not settings.token:
         raise ValueError(f"application {settings.application} has no token")
-    mapping = resolve_user_mapping(
-        api.limetypes, coworker_limetype=settings.coworker_limetype, extra=settings.mappings
-    )
-    log_mapping_problems(settings.application, mapping)
-    binding = bind_user_mapping(mapping)
+    if binding is None:
+        binding = bind_application(settings, api.limetypes)
+    log_mapping_problems(settings.application, binding.mapping)
     ids = ResourceIds(legacy=settings.use_legacy_resource_ids)
     return ScimApplication(
         name=settings.application,

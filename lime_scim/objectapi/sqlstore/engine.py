@@ -115,7 +115,17 @@ def _create_sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
     return engine
 
 
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite_connection(dbapi_connection: Any, busy_timeout_ms: int) -> None:
+    # SQLite's built-in lower() folds ASCII letters only, so "Åsa" and "åsa" would pass the
+    # case-insensitive unique indexes and lookups. A function registered under the same name
+    # replaces the built-in on this connection; every connection of the store registers it,
+    # so the lower() indexes and the queries agree. Indexes built without it need a REINDEX.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
     # pysqlite's own transaction handling starts no transaction before a SELECT and none
     # before DDL. Turning it off and emitting BEGIN from SQLAlchemy's "begin" event is the
     # recipe in SQLAlchemy's SQLite dialect documentation ("Transactions with SQLite and

@@ -46,8 +46,8 @@ class UserOperations(UnitOfWorkBase):
     def find_user_by_username(self, username: str) -> UserRecord | None:
         """Return the user whose username equals ``username`` ignoring letter case.
 
-        NOTE: on SQLite, lower() folds only ASCII letters, so "Å" and "å" differ there, while
-        PostgreSQL folds them by the database's locale.
+        On SQLite lower() is the store's Unicode-aware replacement (see engine.py); PostgreSQL
+        folds letters by the database's locale.
         """
         if contains_nul(username):
             return None
