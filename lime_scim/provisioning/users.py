@@ -128,8 +128,13 @@ class UserService:
                 # A POST without active creates an active user, also when it revives a deleted
                 # one, whose stored active is false.
                 values["active"] = True
-            # A revival keeps the CRM data of attributes the client did not send.
-            merged = {**old, **{key: value for key, value in values.items() if value is not None}}
+            if state.user.scim_deleted:
+                # A revival takes the POST as the whole new state, as a PUT does: a value the
+                # deleted user had and the identity provider no longer sends is cleared.
+                merged = values
+            else:
+                # An adopted CRM user keeps the CRM data of attributes the client did not send.
+                merged = {**old, **{key: value for key, value in values.items() if value is not None}}
             state = self._write(uow, state, merged, old, revive=True, inserted=inserted)
             # A [user] row inserted by this request belongs to no group yet.
             known_groups: dict[int, Sequence[GroupRecord]] | None = {state.user.id: ()} if inserted else None
