@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from ..config import ConfigError, ConfigFile, load_config
+from ..config import ConfigError, ConfigFile, ScimSettings, load_config
 from ..mapping.resolver import MappingError
 from ..objectapi.datamodel import DatamodelError
 from ..objectapi.sqlstore import SchemaMismatch
+from ..objectapi.sqlstore.engine import normalize_url
 from .first_run import DEMO_APPLICATION, create_demo_config
 from .logs import LOG_LEVELS, configure_logging
 from .server import ScimServer, ServerOptions
@@ -282,17 +284,73 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if report.failed else EXIT_OK
 
 
-def _check_applications(config_file: ConfigFile) -> None:
-    """Open every enabled application once, so a broken datamodel stops serve with one line.
+def _invalid_database_url(database_url: str) -> str | None:
+    """Return why ``database_url`` cannot name a store, or None when it can.
 
-    Workers open the applications again after gunicorn forks them; connections must not be
-    shared across a fork, so the ones opened here are closed.
+    The message never contains the URL, which may contain a password.
     """
+    try:
+        make_url(database_url)
+    except (ArgumentError, ValueError):
+        # SQLAlchemy raises ValueError for a port that is not a number, and its message
+        # quotes part of the URL.
+        return ("database_url cannot be parsed as a URL. Write it as sqlite:///PATH or "
+                "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, with special characters in the "
+                "password percent-encoded.")
+    try:
+        normalize_url(database_url)
+    except ValueError as error:
+        # These messages name the scheme or the folder, never the password, and end with the fix.
+        return f"database_url is invalid: {error}."
+    return None
+
+
+def _database_error(database_url: str, error: SQLAlchemyError) -> str:
+    """Return why the store at ``database_url`` did not open and the fix, without its password."""
+    url = normalize_url(database_url)
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    lines = str(cause).splitlines()
+    reason = lines[0] if lines else type(cause).__name__
+    if url.password:
+        reason = reason.replace(url.password, "***")
+
+    if url.get_backend_name() == "sqlite":
+        fix = "Check that database_url names an SQLite database file that this user can read and write."
+    else:
+        fix = "Check database_url, and that the database server is running and accepts the user."
+    shown_url = make_url(database_url).render_as_string(hide_password=True)
+    return f"cannot open the database {shown_url}: {reason}. {fix}"
+
+
+def _application_problem(config_file: ConfigFile, settings: ScimSettings) -> str | None:
+    """Open the application once and close it. Return why it cannot be served, or None."""
     from .applications import open_application
 
-    for settings in config_file.enabled_applications():
+    database_url = config_file.database_url_for(settings.application)
+    invalid_url = _invalid_database_url(database_url)
+    if invalid_url is not None:
+        return invalid_url
+    try:
         application = open_application(config_file, settings)
-        application.close()
+    except SQLAlchemyError as error:
+        return _database_error(database_url, error)
+    application.close()
+    return None
+
+
+def _check_applications(config_file: ConfigFile, config_path: Path) -> str | None:
+    """Open every enabled application once, so a broken one stops serve with one line.
+
+    Returns the error line of the first application that cannot be served, naming the config
+    file and the application, or None. Workers open the applications again after gunicorn
+    forks them; connections must not be shared across a fork, so the ones opened here are
+    closed.
+    """
+    for settings in config_file.enabled_applications():
+        problem = _application_problem(config_file, settings)
+        if problem is not None:
+            return f"{config_path}: application {settings.application}: {problem}"
+    return None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -312,13 +370,12 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     _log_applications(config_file)
     try:
-        _check_applications(config_file)
+        problem = _check_applications(config_file, args.config or DEFAULT_CONFIG)
     except (DatamodelError, MappingError, SchemaMismatch) as error:
         _print_error(str(error))
         return EXIT_CONFIG_ERROR
-    except SQLAlchemyError as error:
-        _print_error(f"cannot open the database of an application: {error.__class__.__name__}: "
-                     f"{str(error).splitlines()[0]}. Check database_url and that the server is running.")
+    if problem is not None:
+        _print_error(problem)
         return EXIT_CONFIG_ERROR
 
     # Imported only here, so that the token command and config errors need no Flask.
@@ -337,8 +394,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lime-scim`` command line and return the exit status.
 
     ``token`` prints a new token. ``serve`` returns when gunicorn stops, with 0 after
-    SIGTERM or SIGINT, with 2 for an invalid config or no enabled application, and with
-    1 when the first-run config cannot be written. ``check`` returns 1 when it finds an
+    SIGTERM or SIGINT, with 2 for an invalid config, no enabled application or an
+    application whose store or datamodel does not open, and with 1 when the first-run config
+    cannot be written. ``check`` returns 1 when it finds an
     error, else 0.
     """
     args = build_parser().parse_args(argv)

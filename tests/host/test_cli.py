@@ -167,6 +167,57 @@ def test_serve_unknown_application_exits_2(tmp_path: Path) -> None:
     assert "application other was not found" in result.stderr
 
 
+def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [text for text in result.stderr.splitlines() if text.startswith("lime-scim: error:")]
+
+
+@pytest.mark.parametrize(
+    ("database_url", "problem"),
+    [
+        (
+            "mysql://scim:pw-s3cret@localhost/lime",
+            "database_url is invalid: unsupported database URL scheme 'mysql'; use sqlite:///PATH "
+            "or postgresql://USER@HOST/DATABASE.",
+        ),
+        (
+            "postgresql://scim:pw-s3cret@localhost:x1/lime",
+            "database_url cannot be parsed as a URL.",
+        ),
+        (
+            "sqlite:///{folder}/missing/myapp.sqlite3",
+            "database_url is invalid: the directory {folder}/missing of the SQLite database does "
+            "not exist; create it or change the database URL.",
+        ),
+        (
+            "sqlite:///{folder}",
+            "cannot open the database sqlite:///{folder}: unable to open database file. "
+            "Check that database_url names an SQLite database file",
+        ),
+        (
+            "postgresql://scim:pw-s3cret@127.0.0.1:1/lime",
+            "cannot open the database postgresql://scim:***@127.0.0.1:1/lime: connection "
+            "failed:",
+        ),
+    ],
+    ids=["unsupported-scheme", "port-not-a-number", "missing-folder", "folder-not-file", "server-down"],
+)
+def test_serve_bad_database_url_exits_2(tmp_path: Path, database_url: str, problem: str) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    entry = enabled_application()
+    entry["secrets"]["scim"]["database_url"] = database_url.format(folder=tmp_path)  # type: ignore[index]
+    write_config(config_path, {"myapp": entry})
+
+    result = run_cli("serve", "--config", str(config_path), "--port", str(free_port()))
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "pw-s3cret" not in result.stderr + result.stdout
+    lines = error_lines(result)
+    assert len(lines) == 1, result.stderr
+    expected_start = f"lime-scim: error: {config_path}: application myapp: {problem.format(folder=tmp_path)}"
+    assert lines[0].startswith(expected_start)
+
+
 @pytest.mark.parametrize(
     "option",
     [["--port", "0"], ["--port", "65536"], ["--workers", "0"], ["--threads", "x"], ["--log-level", "LOUD"]],
