@@ -332,6 +332,9 @@ def _application_problem(config_file: ConfigFile, settings: ScimSettings) -> str
         return invalid_url
     try:
         application = open_application(config_file, settings)
+    except (DatamodelError, MappingError, SchemaMismatch) as error:
+        # Their messages end with the fix.
+        return str(error)
     except SQLAlchemyError as error:
         return _database_error(database_url, error)
     application.close()
@@ -369,11 +372,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILURE
     _log_applications(config_file)
-    try:
-        problem = _check_applications(config_file, args.config or DEFAULT_CONFIG)
-    except (DatamodelError, MappingError, SchemaMismatch) as error:
-        _print_error(str(error))
-        return EXIT_CONFIG_ERROR
+    problem = _check_applications(config_file, args.config or DEFAULT_CONFIG)
     if problem is not None:
         _print_error(problem)
         return EXIT_CONFIG_ERROR

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from lime_scim.config import load_config
 from lime_scim.host.cli import main
+from lime_scim.objectapi.datamodel import default_datamodel_path, load_datamodel
+from lime_scim.objectapi.sqlstore import create_object_api
 from tests.support.server import (
     console_script,
     free_port,
@@ -215,6 +218,44 @@ def test_serve_bad_database_url_exits_2(tmp_path: Path, database_url: str, probl
     lines = error_lines(result)
     assert len(lines) == 1, result.stderr
     expected_start = f"lime-scim: error: {config_path}: application myapp: {problem.format(folder=tmp_path)}"
+    assert lines[0].startswith(expected_start)
+
+
+def write_datamodel_with_nickname(path: Path) -> None:
+    """Write the default datamodel with the extra coworker property ``nickname``."""
+    document = yaml.safe_load(default_datamodel_path().read_text(encoding="utf-8"))
+    document["limetypes"]["coworker"]["properties"]["nickname"] = {"type": "string", "length": 64}
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+
+
+def create_default_store(database: Path) -> None:
+    create_object_api(f"sqlite:///{database.as_posix()}", load_datamodel(default_datamodel_path())).close()
+
+
+@pytest.mark.parametrize(
+    ("scim", "problem"),
+    [
+        ({"datamodel": "nope.yaml"}, "{folder}/nope.yaml: cannot read the datamodel file"),
+        ({"coworker_limetype": "staff"}, "The configured coworker_limetype 'staff' is not in the datamodel"),
+        ({"datamodel": "nickname.yaml"}, "table lt_coworker has no columns nickname"),
+    ],
+    ids=["datamodel-missing", "mapping-invalid", "schema-mismatch"],
+)
+def test_serve_names_failed_application(tmp_path: Path, scim: dict[str, str], problem: str) -> None:
+    write_datamodel_with_nickname(tmp_path / "nickname.yaml")
+    create_default_store(tmp_path / "beta.sqlite3")
+    broken = enabled_application()
+    broken["config"]["scim"].update(scim)  # type: ignore[index]
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"alpha": enabled_application(), "beta": broken})
+
+    result = run_cli("serve", "--config", str(config_path), "--port", str(free_port()))
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = error_lines(result)
+    assert len(lines) == 1, result.stderr
+    expected_start = f"lime-scim: error: {config_path}: application beta: {problem.format(folder=tmp_path)}"
     assert lines[0].startswith(expected_start)
 
 
