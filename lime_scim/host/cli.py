@@ -19,6 +19,7 @@ from ..mapping.resolver import MappingError
 from ..objectapi.datamodel import DatamodelError
 from ..objectapi.sqlstore import SchemaMismatch
 from ..objectapi.sqlstore.engine import normalize_url
+from .check_config import MIN_TOKEN_LENGTH, RECOMMENDED_TOKEN_LENGTH
 from .first_run import DEMO_APPLICATION, create_demo_config
 from .logs import LOG_LEVELS, configure_logging
 from .server import ScimServer, ServerOptions
@@ -223,6 +224,21 @@ def _first_run(options: ServerOptions) -> None:
     sys.stdout.flush()
 
 
+def _warn_short_token(settings: ScimSettings) -> None:
+    """Log a warning when the token is shorter than lime-scim token's, without the token."""
+    length = len(settings.token or "")
+    if length >= RECOMMENDED_TOKEN_LENGTH:
+        return
+
+    weakness = " and too short to resist guessing" if length < MIN_TOKEN_LENGTH else ""
+    logger.warning(
+        "Application %s has a token of %d characters, fewer than the %d that lime-scim token "
+        "generates%s. Generate one with lime-scim token, set it as %s.secrets.scim.token, and "
+        "enter the same token as Secret Token in Entra.",
+        settings.application, length, RECOMMENDED_TOKEN_LENGTH, weakness, settings.application,
+    )
+
+
 def _log_applications(config_file: ConfigFile) -> None:
     logger.info("Loaded %s", config_file.path)
     for settings in config_file.applications.values():
@@ -231,6 +247,8 @@ def _log_applications(config_file: ConfigFile) -> None:
                 "Application %s is not served because its scim.enabled is false",
                 settings.application,
             )
+            continue
+        _warn_short_token(settings)
 
 
 def _load(args: argparse.Namespace, options: ServerOptions) -> ConfigFile:

@@ -293,6 +293,34 @@ def test_serve_logs_tenant_urls_not_token(tmp_path: Path) -> None:
     assert server.returncode == 0
 
 
+def test_serve_warns_short_tokens(tmp_path: Path) -> None:
+    short_token = "short-s3cret-token"
+    medium_token = "5eed" * 16
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {
+        "short": enabled_application(short_token),
+        "medium": enabled_application(medium_token),
+        "full": enabled_application(),
+    })
+
+    with running_server(config_path) as server:
+        log = server.log
+
+    assert (
+        f"WARNING lime_scim.host.cli: Application short has a token of {len(short_token)} "
+        "characters, fewer than the 128 that lime-scim token generates and too short to resist "
+        "guessing. Generate one with lime-scim token, set it as short.secrets.scim.token"
+    ) in log
+    assert (
+        "WARNING lime_scim.host.cli: Application medium has a token of 64 characters, fewer than "
+        "the 128 that lime-scim token generates. Generate one with lime-scim token"
+    ) in log
+    assert "Application full has a token" not in log
+    assert short_token not in log
+    assert medium_token not in log
+    assert TOKEN not in log
+
+
 def test_serve_sigint_exits_0(tmp_path: Path) -> None:
     config_path = tmp_path / "application_config.yaml"
     write_config(config_path, {"myapp": enabled_application()})
