@@ -22,7 +22,7 @@ from ..objectapi.sqlstore.engine import normalize_url
 from .check_config import MIN_TOKEN_LENGTH, RECOMMENDED_TOKEN_LENGTH
 from .first_run import DEMO_APPLICATION, create_demo_config
 from .logs import LOG_LEVELS, configure_logging
-from .server import ScimServer, ServerOptions
+from .server import ScimServer, ServerOptions, listen_problem
 from .tokens import generate_token
 
 logger = logging.getLogger(__name__)
@@ -391,6 +391,8 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     _log_applications(config_file)
     problem = _check_applications(config_file, args.config or DEFAULT_CONFIG)
+    if problem is None:
+        problem = listen_problem(options)
     if problem is not None:
         _print_error(problem)
         return EXIT_CONFIG_ERROR
@@ -411,9 +413,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lime-scim`` command line and return the exit status.
 
     ``token`` prints a new token. ``serve`` returns when gunicorn stops, with 0 after
-    SIGTERM or SIGINT, with 2 for an invalid config, no enabled application or an
-    application whose store or datamodel does not open, and with 1 when the first-run config
-    cannot be written. ``check`` returns 1 when it finds an
+    SIGTERM or SIGINT, with 2 for an invalid config, no enabled application, an application
+    whose store or datamodel does not open, or an address it cannot listen on, and with 1
+    when the first-run config cannot be written. ``check`` returns 1 when it finds an
     error, else 0.
     """
     args = build_parser().parse_args(argv)

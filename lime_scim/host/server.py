@@ -6,13 +6,16 @@ Gunicorn is embedded through its ``BaseApplication``, so no gunicorn config file
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
+from gunicorn.util import is_ipv6
 
 from .logs import LOG_FORMAT
 
@@ -46,6 +49,39 @@ class ServerOptions:
     def tenant_url(self, application: str) -> str:
         """Return the SCIM base URL of ``application``, which Entra ID calls the Tenant URL."""
         return f"http://{self.bind}/{application}{SCIM_PATH}"
+
+
+def _listen_fix(error: OSError) -> str:
+    if isinstance(error, socket.gaierror):
+        return "Pass a --host that is an IP address or a host name of this machine."
+    if error.errno == errno.EADDRINUSE:
+        return "Stop the other program or pass --port."
+    if error.errno == errno.EACCES:
+        return "Pass a --port of 1024 or more, or run as a user that may listen on the port."
+    if error.errno == errno.EADDRNOTAVAIL:
+        return "Pass a --host that is an IP address of this machine."
+    return "Check --host and --port."
+
+
+def listen_problem(options: ServerOptions) -> str | None:
+    """Bind the host and port once, as gunicorn will, and return why that failed, or None.
+
+    Gunicorn 27.0.1 tries to bind five times, one second apart, and then exits 1 with
+    "Can't connect to" the address. This probe reports the reason and the fix at once.
+    """
+    family = socket.AF_INET6 if is_ipv6(options.host) else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # Gunicorn sets SO_REUSEADDR too, so a port whose old connections are in TIME_WAIT
+            # passes here as it does there.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((options.host, options.port))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return f"cannot listen on {options.bind}: {reason}. {_listen_fix(error)}"
+    # NOTE: another program can still take the port between this probe and gunicorn's bind,
+    # and gunicorn then fails with its own message.
+    return None
 
 
 class _GunicornLogger(GunicornLogger):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from lime_scim.host.cli import main
 from lime_scim.objectapi.datamodel import default_datamodel_path, load_datamodel
 from lime_scim.objectapi.sqlstore import create_object_api
 from tests.support.server import (
+    HOST,
     console_script,
     free_port,
     read_log,
@@ -219,6 +221,43 @@ def test_serve_bad_database_url_exits_2(tmp_path: Path, database_url: str, probl
     assert len(lines) == 1, result.stderr
     expected_start = f"lime-scim: error: {config_path}: application myapp: {problem.format(folder=tmp_path)}"
     assert lines[0].startswith(expected_start)
+
+
+def test_serve_busy_port_exits_2(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": enabled_application()})
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other_program:
+        other_program.bind((HOST, 0))
+        other_program.listen()
+        port = other_program.getsockname()[1]
+        started = time.monotonic()
+        result = run_cli("serve", "--config", str(config_path), "--port", str(port))
+        elapsed = time.monotonic() - started
+
+    assert result.returncode == 2, result.stderr
+    assert error_lines(result) == [
+        f"lime-scim: error: cannot listen on {HOST}:{port}: Address already in use. Stop the "
+        "other program or pass --port."
+    ]
+    assert "Can't connect" not in result.stderr
+    # Gunicorn alone retries for 5 s before it gives up.
+    assert elapsed < 5, f"serve took {elapsed:.1f} s to report the busy port"
+
+
+def test_serve_foreign_address_exits_2(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": enabled_application()})
+    # 192.0.2.1 is in TEST-NET-1 (RFC 5737), which no interface of the test machine has.
+    port = free_port()
+
+    result = run_cli("serve", "--config", str(config_path), "--host", "192.0.2.1", "--port", str(port))
+
+    assert result.returncode == 2, result.stderr
+    assert error_lines(result) == [
+        f"lime-scim: error: cannot listen on 192.0.2.1:{port}: Cannot assign requested address. "
+        "Pass a --host that is an IP address of this machine."
+    ]
 
 
 def write_datamodel_with_nickname(path: Path) -> None:
