@@ -239,6 +239,19 @@ def _warn_short_token(settings: ScimSettings) -> None:
     )
 
 
+def _warn_legacy_resource_ids(settings: ScimSettings) -> None:
+    if not settings.use_legacy_resource_ids:
+        return
+
+    logger.warning(
+        "Application %s has use_legacy_resource_ids true, so its SCIM ids are record ids. A user "
+        "and a group can get the same record id, and Entra then fails with "
+        "DuplicateTargetEntries. Set %s.config.scim.use_legacy_resource_ids to false, as every "
+        "new setup should. Record ids that Entra already knows keep working.",
+        settings.application, settings.application,
+    )
+
+
 def _log_applications(config_file: ConfigFile) -> None:
     logger.info("Loaded %s", config_file.path)
     for settings in config_file.applications.values():
@@ -249,6 +262,7 @@ def _log_applications(config_file: ConfigFile) -> None:
             )
             continue
         _warn_short_token(settings)
+        _warn_legacy_resource_ids(settings)
 
 
 def _load(args: argparse.Namespace, options: ServerOptions) -> ConfigFile:

@@ -360,6 +360,24 @@ def test_serve_warns_short_tokens(tmp_path: Path) -> None:
     assert TOKEN not in log
 
 
+def test_serve_warns_legacy_resource_ids(tmp_path: Path) -> None:
+    legacy = enabled_application()
+    legacy["config"]["scim"]["use_legacy_resource_ids"] = True  # type: ignore[index]
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"legacy": legacy, "opaque": enabled_application()})
+
+    with running_server(config_path) as server:
+        log = server.log
+
+    assert (
+        "WARNING lime_scim.host.cli: Application legacy has use_legacy_resource_ids true, so its "
+        "SCIM ids are record ids. A user and a group can get the same record id, and Entra then "
+        "fails with DuplicateTargetEntries. Set legacy.config.scim.use_legacy_resource_ids to "
+        "false, as every new setup should."
+    ) in log
+    assert "Application opaque has use_legacy_resource_ids" not in log
+
+
 def test_serve_sigint_exits_0(tmp_path: Path) -> None:
     config_path = tmp_path / "application_config.yaml"
     write_config(config_path, {"myapp": enabled_application()})
