@@ -154,9 +154,14 @@ def fetch_page(
         raise ValueError(f"limit must be 0 or more, not {limit}")
 
     counted = func.count(distinct(table.c.id)) if joined else func.count()
-    total = connection.execute(select(counted).select_from(source).where(condition)).scalar_one()
-    if limit == 0 or offset >= total:
-        return total, ()
+    count_statement = select(counted).select_from(source).where(condition)
+    total: int | None = None
+    if offset > 0 or limit == 0:
+        # Counting first answers an offset past the end without running it, which also keeps
+        # offsets beyond SQLite's 64-bit integers out of the query.
+        total = connection.execute(count_statement).scalar_one()
+        if limit == 0 or offset >= total:
+            return total, ()
 
     if joined:
         # Select the matching ids through the join and the rows from the table alone, so a
@@ -167,7 +172,14 @@ def fetch_page(
     else:
         statement = select(table).select_from(source).where(condition)
     statement = statement.order_by(*order_by, table.c.id).offset(offset).limit(limit)
-    return total, connection.execute(statement).mappings().all()
+    rows = connection.execute(statement).mappings().all()
+    if total is not None:
+        return total, rows
+    # A first page that is not full contains the whole result, so its length is the total.
+    # Entra's userName and displayName lookups take this path and run no COUNT.
+    if limit is None or len(rows) < limit:
+        return len(rows), rows
+    return connection.execute(count_statement).scalar_one(), rows
 
 
 def fetch_in_chunks(
