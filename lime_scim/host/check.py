@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..config import ConfigError, ConfigFile, ScimSettings, load_config
 from .check_config import check_enabled, check_resource_ids, check_token
-from .check_connection import application_in_url, run_test_connection
+from .check_connection import TenantUrl, application_in_url, run_test_connection
 from .check_data import check_data
 from .check_datamodel import check_datamodel
 from .check_findings import Finding, Severity, error, info, ok, one_line
@@ -161,13 +161,23 @@ def _check_application(config_file: ConfigFile, settings: ScimSettings, url: str
     return report
 
 
-def run_check(config_path: Path, *, application: str | None = None, url: str | None = None) -> CheckReport:
+def _note_dropped_flag(report: CheckReport, tenant_url: TenantUrl) -> None:
+    if tenant_url.dropped_flag is None:
+        return
+    report.file_findings.append(info(
+        "connection",
+        f"the query ?{tenant_url.dropped_flag} of --url was ignored, so the tenant URL is "
+        f"{tenant_url.url}. The query only turns on Entra's SCIM 2.0 compliant requests, and "
+        "lime-scim serves Entra with and without it.",
+    ))
+
+
+def run_check(config_path: Path, *, application: str | None = None,
+              tenant_url: TenantUrl | None = None) -> CheckReport:
     """Check the config file and its applications, and return every finding.
 
-    ``url`` must be a tenant URL that passed ``validate_tenant_url``.
-
     Without ``application`` every enabled application is checked. With it only that one,
-    enabled or not. Test Connection runs only for the application that ``url`` serves.
+    enabled or not. Test Connection runs only for the application that ``tenant_url`` serves.
     """
     report = CheckReport(config_path.absolute())
     config_file = _load(report, application)
@@ -175,6 +185,10 @@ def run_check(config_path: Path, *, application: str | None = None, url: str | N
         return report
 
     selected = _select(report, config_file, application)
+    url = None
+    if tenant_url is not None:
+        _note_dropped_flag(report, tenant_url)
+        url = tenant_url.url
     target = _connection_target(report, selected, url) if url is not None and selected else None
     for settings in selected:
         application_url = url if settings.application == target else None

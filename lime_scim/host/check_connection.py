@@ -15,9 +15,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from email.message import Message
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from .check_findings import Finding, error, ok, one_line
 
@@ -31,6 +32,23 @@ _MAX_BODY_EXCERPT = 200
 # Bytes of a response read at most, and per read.
 _MAX_BODY_BYTES = 1024 * 1024
 _CHUNK_BYTES = 64 * 1024
+# The query that turns on Entra's SCIM 2.0 compliant requests. Admins append it to the
+# Tenant URL in Entra, sometimes as aadOptscim062020=true, so it arrives pasted with the URL.
+# It is matched without regard to case.
+ENTRA_FLAG = "aadOptscim062020"
+# Resource endpoints below the tenant URL, which Entra appends itself.
+_RESOURCE_ENDPOINTS = ("Users", "Groups")
+
+
+@dataclass(frozen=True, slots=True)
+class TenantUrl:
+    """A tenant URL from --url, without trailing slash, query or fragment.
+
+    ``dropped_flag`` is the ``aadOptscim062020`` query as given, when one was dropped.
+    """
+
+    url: str
+    dropped_flag: str | None = None
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -41,17 +59,40 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def validate_tenant_url(text: str) -> str:
-    """Return the tenant URL without a trailing slash, or raise ValueError when it is not http(s)."""
+def _is_entra_flag(query: str) -> bool:
+    name, _, value = query.partition("=")
+    return name.lower() == ENTRA_FLAG.lower() and value.lower() in ("", "true")
+
+
+def validate_tenant_url(text: str) -> TenantUrl:
+    """Parse the tenant URL that --url gives, dropping a trailing slash and Entra's flag.
+
+    Raises ValueError, with the fix, for a URL that is not http(s) or ends in a resource
+    endpoint such as /Users. It also raises for a user name, a password, a fragment, or a
+    query other than ``aadOptscim062020`` (in any case, optionally ``=true``).
+    """
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{text!r} is not an http or https URL. Give the tenant URL, "
                          "such as http://127.0.0.1:8080/myapp/api/v1/scim")
     if parts.username or parts.password:
         raise ValueError("the URL must not contain a user name or password")
-    if parts.query or parts.fragment:
-        raise ValueError("the URL must not contain a query or fragment. Give the tenant URL only")
-    return text.rstrip("/")
+    if parts.fragment:
+        raise ValueError("the URL must not contain a fragment. Give the tenant URL only")
+    if parts.query and not _is_entra_flag(parts.query):
+        raise ValueError(f"the URL must not contain a query other than ?{ENTRA_FLAG}, got "
+                         f"?{parts.query}. Give the tenant URL only")
+
+    path = parts.path.rstrip("/")
+    base_path, _, last_segment = path.rpartition("/")
+    for endpoint in _RESOURCE_ENDPOINTS:
+        if last_segment.lower() == endpoint.lower():
+            tenant_url = urlunsplit((parts.scheme, parts.netloc, base_path, "", ""))
+            raise ValueError(f"the URL ends in /{last_segment}, which Entra appends to the tenant "
+                             f"URL itself. Give the tenant URL without it: {tenant_url}")
+
+    url = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    return TenantUrl(url, parts.query or None)
 
 
 def application_in_url(tenant_url: str) -> str | None:
@@ -154,7 +195,7 @@ def _read_body(response: Any, deadline: float) -> bytes:
 def run_test_connection(tenant_url: str, token: str) -> Finding:
     """Send Entra's Test Connection request to ``tenant_url`` and judge the response.
 
-    ``tenant_url`` must have passed :func:`validate_tenant_url`. The finding never contains
+    ``tenant_url`` must be the ``url`` of a :class:`TenantUrl`. The finding never contains
     the token.
     """
     request = urllib.request.Request(

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -24,6 +25,9 @@ from .first_run import DEMO_APPLICATION, create_demo_config
 from .logs import LOG_LEVELS, configure_logging
 from .server import ScimServer, ServerOptions, listen_problem
 from .tokens import generate_token
+
+if TYPE_CHECKING:
+    from .check_connection import TenantUrl
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _tenant_url(text: str) -> str:
+def _tenant_url(text: str) -> TenantUrl:
     from .check_connection import validate_tenant_url
 
     try:
@@ -181,7 +185,7 @@ def _add_check_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         help=(
             "also run Entra's Test Connection against the server running at this tenant URL, "
             "such as http://127.0.0.1:8080/myapp/api/v1/scim, with the configured token "
-            "(timeout: a few seconds)"
+            "(timeout: a few seconds). A query ?aadOptscim062020 is ignored"
         ),
     )
 
@@ -310,7 +314,7 @@ def _export(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .check import render_report, run_check
 
-    report = run_check(args.config, application=args.application, url=args.url)
+    report = run_check(args.config, application=args.application, tenant_url=args.url)
     for line in render_report(report):
         print(line)
     return EXIT_FAILURE if report.failed else EXIT_OK

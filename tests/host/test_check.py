@@ -1020,6 +1020,47 @@ def test_url_invalid_usage_error(tmp_path: Path) -> None:
     assert "argument --url: 'ftp://127.0.0.1/crm/api/v1/scim' is not an http or https URL." in result.stderr
 
 
+@pytest.mark.parametrize("suffix", ["?aadOptscim062020", "/?AADOPTSCIM062020", "?aadOptscim062020=true"])
+def test_connection_drops_entra_flag(served: tuple[str, Path], suffix: str) -> None:
+    base_url, config = served
+    tenant_url = f"{base_url}/crm/api/v1/scim"
+    flag = suffix.split("?", 1)[1]
+
+    result = run_check("--config", str(config), "--application", "crm", "--url", tenant_url + suffix)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert line(result, "INFO     connection") == (
+        f"INFO     connection: the query ?{flag} of --url was ignored, so the tenant URL is "
+        f"{tenant_url}. The query only turns on Entra's SCIM 2.0 compliant requests, and "
+        "lime-scim serves Entra with and without it."
+    )
+    assert line(result, "OK       connection").startswith(
+        f"OK       connection: Test Connection passed: {tenant_url} responded with 200"
+    )
+
+
+def test_url_other_query_usage_error(tmp_path: Path) -> None:
+    config = write_app(tmp_path)
+
+    result = run_check("--config", str(config), "--url", "http://127.0.0.1:8080/crm/api/v1/scim?debug=1")
+
+    assert result.returncode == 2
+    assert ("argument --url: the URL must not contain a query other than ?aadOptscim062020, got "
+            "?debug=1. Give the tenant URL only") in result.stderr
+
+
+@pytest.mark.parametrize("endpoint", ["Users", "Groups", "users/"])
+def test_url_with_resource_endpoint_usage_error(tmp_path: Path, endpoint: str) -> None:
+    config = write_app(tmp_path)
+
+    result = run_check("--config", str(config), "--url", f"http://127.0.0.1:8080/crm/api/v1/scim/{endpoint}")
+
+    assert result.returncode == 2
+    assert (f"argument --url: the URL ends in /{endpoint.rstrip('/')}, which Entra appends to the "
+            "tenant URL itself. Give the tenant URL without it: "
+            "http://127.0.0.1:8080/crm/api/v1/scim") in result.stderr
+
+
 class _StubHandler(http.server.BaseHTTPRequestHandler):
     """Responds to every GET with the status, headers and body set on its server."""
 
