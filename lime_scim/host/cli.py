@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -38,6 +39,9 @@ DEFAULT_CONFIG = Path("application_config.yaml")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG_ERROR = 2
+# What shells report for a program that SIGPIPE ended: 128 + 13. Python ignores SIGPIPE, so
+# export and check return it themselves when the reader of stdout, such as head, has exited.
+EXIT_BROKEN_PIPE = 141
 
 
 def _positive_int(text: str) -> int:
@@ -290,6 +294,30 @@ def _load(args: argparse.Namespace, options: ServerOptions) -> ConfigFile:
     return config_file
 
 
+def _write_stdout(write: Callable[[TextIO], None]) -> int:
+    """Call ``write`` with stdout and flush it.
+
+    Returns EXIT_OK, or EXIT_BROKEN_PIPE without a traceback when the reader has closed the
+    pipe.
+    """
+    try:
+        write(sys.stdout)
+        # Flushed here so that a closed pipe fails inside this try.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The recipe of Python's signal module documentation ("Note on SIGPIPE"): Python
+        # flushes stdout again at exit, so point it at devnull to avoid a second error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return EXIT_OK
+
+
+def _write_json(document: object, stream: TextIO) -> None:
+    json.dump(document, stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
+
+
 def _export(args: argparse.Namespace) -> int:
     from .export import export_application
 
@@ -306,17 +334,17 @@ def _export(args: argparse.Namespace) -> int:
     except (DatamodelError, MappingError) as error:
         _print_error(str(error))
         return EXIT_CONFIG_ERROR
-    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-    print()
-    return EXIT_OK
+    return _write_stdout(lambda stream: _write_json(document, stream))
 
 
 def _check(args: argparse.Namespace) -> int:
     from .check import render_report, run_check
 
     report = run_check(args.config, application=args.application, tenant_url=args.url)
-    for line in render_report(report):
-        print(line)
+    lines = render_report(report)
+    written = _write_stdout(lambda stream: stream.writelines(line + "\n" for line in lines))
+    if written != EXIT_OK:
+        return written
     return EXIT_FAILURE if report.failed else EXIT_OK
 
 
@@ -434,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     SIGTERM or SIGINT, with 2 for an invalid config, no enabled application, an application
     whose store or datamodel does not open, or an address it cannot listen on, and with 1
     when the first-run config cannot be written. ``check`` returns 1 when it finds an
-    error, else 0.
+    error, else 0. ``export`` and ``check`` return 141 when the reader of stdout has exited.
     """
     args = build_parser().parse_args(argv)
     if args.command == "token":

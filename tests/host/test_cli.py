@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -458,3 +459,37 @@ def test_serve_first_run_then_second_run(tmp_path: Path) -> None:
 
     assert config_path.read_bytes() == created
     assert "Secret Token" not in read_log(log_path)
+
+
+# export and check: a reader that closes stdout early, as head does
+
+
+def run_cli_into_closed_pipe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run lime-scim with stdout on a pipe whose read end is already closed."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [str(console_script()), *args],
+            cwd=cwd,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=SUBPROCESS_TIMEOUT_SECONDS,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("command", ["export", "check"])
+def test_closed_stdout_exits_quietly(tmp_path: Path, command: str) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": enabled_application()})
+    create_default_store(tmp_path / "myapp.sqlite3")
+    args = ["--application", "myapp"] if command == "export" else []
+
+    result = run_cli_into_closed_pipe(command, "--config", str(config_path), *args, cwd=tmp_path)
+
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""
