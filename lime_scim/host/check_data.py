@@ -126,7 +126,7 @@ def _store_findings(users: list[UserRecord], groups: list[GroupRecord]) -> list[
     return findings
 
 
-def _missing_tables(url: URL, limetypes: Mapping[str, LimetypeInfo]) -> list[str]:
+def missing_tables(url: URL, limetypes: Mapping[str, LimetypeInfo]) -> list[str]:
     """Return the store tables that the database lacks, using a read-only inspection."""
     expected = [table.name for table in build_tables(limetypes).metadata.sorted_tables]
     connect_args = {"connect_timeout": _CONNECT_TIMEOUT_SECONDS} if url.get_backend_name() == "postgresql" else {}
@@ -166,7 +166,7 @@ def check_data(database_url: str, limetypes: Mapping[str, LimetypeInfo]) -> Data
         return check
 
     try:
-        missing = _missing_tables(url, limetypes)
+        missing = missing_tables(url, limetypes)
         if missing:
             check.findings.append(info(
                 "data",

@@ -319,22 +319,31 @@ def _write_json(document: object, stream: TextIO) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export_application
+    from .export import StoreIncomplete, export_application
 
     try:
         config_file = load_config(args.config)
-        document = export_application(config_file, args.application)
     except ConfigError as error:
         _print_error(str(error))
         return EXIT_CONFIG_ERROR
-    except KeyError:
+    if args.application not in config_file.applications:
         _print_error(f"{args.config}: no application named {args.application!r}. "
                      "Pass one of the application names in that file.")
         return EXIT_CONFIG_ERROR
+
+    try:
+        export = export_application(config_file, args.application)
     except (DatamodelError, MappingError) as error:
         _print_error(str(error))
         return EXIT_CONFIG_ERROR
-    return _write_stdout(lambda stream: _write_json(document, stream))
+    except StoreIncomplete as error:
+        _print_error(f"{args.config}: application {args.application}: {error}")
+        return EXIT_CONFIG_ERROR
+    if export.absent is not None:
+        print(f"{PROG}: {args.config}: application {args.application} has no store yet, because "
+              f"{export.absent}, so nothing has been provisioned to it. The export is empty.",
+              file=sys.stderr)
+    return _write_stdout(lambda stream: _write_json(export.document, stream))
 
 
 def _check(args: argparse.Namespace) -> int:

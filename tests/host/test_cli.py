@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import signal
@@ -493,3 +495,100 @@ def test_closed_stdout_exits_quietly(tmp_path: Path, command: str) -> None:
 
     assert result.returncode == 141, result.stderr
     assert result.stderr == ""
+
+
+# export
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_export_prints_store(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": enabled_application()})
+    database = tmp_path / "myapp.sqlite3"
+    api = create_object_api(f"sqlite:///{database.as_posix()}", load_datamodel(default_datamodel_path()))
+    try:
+        with api.unit_of_work(write=True) as uow:
+            user = uow.insert_user(username="ann@contoso.se", fullname="Ann")
+            group = uow.insert_group(name="Sales")
+            uow.add_members(group.id, [user.id])
+    finally:
+        api.close()
+
+    result = run_cli("export", "--config", str(config_path), "--application", "myapp")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    document = json.loads(result.stdout)
+    assert [user["username"] for user in document["users"]] == ["ann@contoso.se"]
+    assert [group["name"] for group in document["groups"]] == ["Sales"]
+    assert document["memberships"] == [{"group_id": group.id, "user_id": user.id}]
+    assert document["coworkers"]["limetype"] == "coworker"
+
+
+EMPTY_EXPORT = {
+    "application": "myapp",
+    "users": [],
+    "groups": [],
+    "memberships": [],
+    "coworkers": {"limetype": "coworker", "objects": []},
+}
+
+
+def test_export_missing_database_not_created(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": enabled_application()})
+    database = tmp_path / "myapp.sqlite3"
+
+    result = run_cli("export", "--config", str(config_path), "--application", "myapp")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"lime-scim: {config_path}: application myapp has no store yet, because the SQLite file "
+        f"{database} does not exist, so nothing has been provisioned to it. The export is empty."
+    ]
+    assert json.loads(result.stdout) == EMPTY_EXPORT
+    assert not database.exists()
+
+
+def test_export_database_without_tables_unchanged(tmp_path: Path) -> None:
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": enabled_application()})
+    database = tmp_path / "myapp.sqlite3"
+    database.touch()
+
+    result = run_cli("export", "--config", str(config_path), "--application", "myapp")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"lime-scim: {config_path}: application myapp has no store yet, because the database "
+        f"sqlite:///{database} has none of its tables, so nothing has been provisioned to it. "
+        "The export is empty."
+    ]
+    assert json.loads(result.stdout) == EMPTY_EXPORT
+    assert database.stat().st_size == 0
+
+
+def test_export_missing_tables_exits_2(tmp_path: Path) -> None:
+    create_default_store(tmp_path / "myapp.sqlite3")
+    document = yaml.safe_load(default_datamodel_path().read_text(encoding="utf-8"))
+    document["limetypes"]["deal"] = {"table_label": "project", "properties": {"name": {"type": "string"}}}
+    (tmp_path / "datamodel.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    entry = enabled_application()
+    entry["config"]["scim"]["datamodel"] = "datamodel.yaml"  # type: ignore[index]
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": entry})
+    before = file_digest(tmp_path / "myapp.sqlite3")
+
+    result = run_cli("export", "--config", str(config_path), "--application", "myapp")
+
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert error_lines(result) == [
+        f"lime-scim: error: {config_path}: application myapp: the database "
+        f"sqlite:///{tmp_path / 'myapp.sqlite3'} lacks the tables lt_deal, and export does not "
+        "create them. Start lime-scim serve once, which creates them, and export again."
+    ]
+    assert file_digest(tmp_path / "myapp.sqlite3") == before
