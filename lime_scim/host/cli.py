@@ -331,13 +331,19 @@ def _export(args: argparse.Namespace) -> int:
                      "Pass one of the application names in that file.")
         return EXIT_CONFIG_ERROR
 
+    prefix = f"{args.config}: application {args.application}"
+    database_url = config_file.database_url_for(args.application)
+    invalid_url = _invalid_database_url(database_url)
+    if invalid_url is not None:
+        _print_error(f"{prefix}: {invalid_url}")
+        return EXIT_CONFIG_ERROR
     try:
         export = export_application(config_file, args.application)
-    except (DatamodelError, MappingError) as error:
-        _print_error(str(error))
+    except (DatamodelError, MappingError, SchemaMismatch, StoreIncomplete) as error:
+        _print_error(f"{prefix}: {error}")
         return EXIT_CONFIG_ERROR
-    except StoreIncomplete as error:
-        _print_error(f"{args.config}: application {args.application}: {error}")
+    except SQLAlchemyError as error:
+        _print_error(f"{prefix}: {_database_error(database_url, error)}")
         return EXIT_CONFIG_ERROR
     if export.absent is not None:
         print(f"{PROG}: {args.config}: application {args.application} has no store yet, because "

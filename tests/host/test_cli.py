@@ -592,3 +592,36 @@ def test_export_missing_tables_exits_2(tmp_path: Path) -> None:
         "create them. Start lime-scim serve once, which creates them, and export again."
     ]
     assert file_digest(tmp_path / "myapp.sqlite3") == before
+
+
+@pytest.mark.parametrize(
+    ("scim", "problem"),
+    [
+        (
+            {"database_url": "mysql://scim:pw-s3cret@localhost/lime"},
+            "database_url is invalid: unsupported database URL scheme 'mysql'",
+        ),
+        (
+            {"database_url": "postgresql://scim:pw-s3cret@127.0.0.1:1/lime"},
+            "cannot open the database postgresql://scim:***@127.0.0.1:1/lime: connection failed:",
+        ),
+        ({"datamodel": "nickname.yaml"}, "table lt_coworker has no columns nickname"),
+    ],
+    ids=["unsupported-scheme", "server-down", "schema-mismatch"],
+)
+def test_export_store_error_exits_2(tmp_path: Path, scim: dict[str, str], problem: str) -> None:
+    write_datamodel_with_nickname(tmp_path / "nickname.yaml")
+    create_default_store(tmp_path / "myapp.sqlite3")
+    entry = enabled_application()
+    entry["config"]["scim"].update(scim)  # type: ignore[index]
+    config_path = tmp_path / "application_config.yaml"
+    write_config(config_path, {"myapp": entry})
+
+    result = run_cli("export", "--config", str(config_path), "--application", "myapp")
+
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert "pw-s3cret" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"lime-scim: error: {config_path}: application myapp: {problem}")
