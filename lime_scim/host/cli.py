@@ -22,7 +22,7 @@ from ..objectapi.datamodel import DatamodelError
 from ..objectapi.sqlstore import SchemaMismatch
 from ..objectapi.sqlstore.engine import normalize_url
 from .check_config import MIN_TOKEN_LENGTH, RECOMMENDED_TOKEN_LENGTH
-from .first_run import DEMO_APPLICATION, create_demo_config
+from .first_run import DEMO_APPLICATION, create_demo_config, create_demo_database
 from .logs import LOG_LEVELS, configure_logging
 from .server import ScimServer, ServerOptions, listen_problem
 from .tokens import generate_token
@@ -214,11 +214,14 @@ def _exit_status(code: object) -> int:
     return EXIT_FAILURE
 
 
-def _first_run(options: ServerOptions) -> None:
-    """Create the demo config, when it is missing, and print what Entra ID needs."""
+def _first_run(options: ServerOptions) -> bool:
+    """Create the demo config, when it is missing, and print what Entra ID needs.
+
+    Returns whether the config was created.
+    """
     token = create_demo_config(DEFAULT_CONFIG)
     if token is None:
-        return
+        return False
 
     # The only place where a configured token is printed, so that the newcomer can paste
     # it into Entra ID.
@@ -229,7 +232,12 @@ def _first_run(options: ServerOptions) -> None:
         "Enter both in Entra ID under Provisioning > Admin Credentials. "
         "The token is stored in that file."
     )
+    print(
+        "Entra ID only calls HTTPS URLs, so put this server behind a TLS-terminating reverse "
+        "proxy (see README.md) and enter the proxy's https:// URL as Tenant URL."
+    )
     sys.stdout.flush()
+    return True
 
 
 def _warn_short_token(settings: ScimSettings) -> None:
@@ -277,14 +285,17 @@ def _load(args: argparse.Namespace, options: ServerOptions) -> ConfigFile:
     """Load the config, after the first-run setup when --config is not given.
 
     Raises ConfigError for an invalid config or one without an enabled application, and
-    OSError when the demo config cannot be written.
+    OSError when the demo config or its database file cannot be written.
     """
     config_path: Path | None = args.config
+    first_run = False
     if config_path is None:
         config_path = DEFAULT_CONFIG
-        _first_run(options)
+        first_run = _first_run(options)
 
     config_file = load_config(config_path, application=args.application)
+    if first_run:
+        create_demo_database(config_file)
     if not config_file.enabled_applications():
         message = (
             f"{config_path}: no application is enabled. Set <application>.config.scim.enabled "
@@ -446,7 +457,7 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_CONFIG_ERROR
     except OSError as error:
         _print_error(
-            f"cannot create {DEFAULT_CONFIG.absolute()}: {error.strerror}. "
+            f"cannot create {error.filename or DEFAULT_CONFIG.absolute()}: {error.strerror}. "
             "Run lime-scim serve in a writable folder, or pass --config."
         )
         return EXIT_FAILURE

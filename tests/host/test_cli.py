@@ -425,6 +425,49 @@ def test_serve_first_run_creates_demo_config(tmp_path: Path) -> None:
     assert status == 0, read_log(log_path)
 
 
+def test_serve_first_run_mentions_https(tmp_path: Path) -> None:
+    port = free_port()
+    log_path = tmp_path.parent / f"{tmp_path.name}-first-run.log"
+    process = start_process(["serve", "--port", str(port)], cwd=tmp_path, log_path=log_path)
+    wait_for_port(process, port, log_path)
+    status = stop_process(process)
+
+    assert status == 0, read_log(log_path)
+    assert (
+        "Entra ID only calls HTTPS URLs, so put this server behind a TLS-terminating reverse "
+        "proxy (see README.md) and enter the proxy's https:// URL as Tenant URL."
+    ) in read_log(log_path)
+
+
+def test_serve_first_run_database_private(tmp_path: Path) -> None:
+    port = free_port()
+    log_path = tmp_path.parent / f"{tmp_path.name}-first-run.log"
+    # Umask 0 shows that the mode does not come from the umask. SQLite alone creates 0644.
+    previous_umask = os.umask(0)
+    try:
+        process = start_process(["serve", "--port", str(port)], cwd=tmp_path, log_path=log_path)
+    finally:
+        os.umask(previous_umask)
+    wait_for_port(process, port, log_path)
+    # A request makes the worker open the store, so the -wal and -shm files exist.
+    response = requests.get(f"http://{HOST}:{port}/demo/api/v1/scim/Users", timeout=PRINT_TIMEOUT_SECONDS)
+    assert response.status_code == 401
+
+    database = tmp_path / "demo.sqlite3"
+    modes = {
+        path.name: path.stat().st_mode & 0o777
+        for path in (database, tmp_path / "demo.sqlite3-wal", tmp_path / "demo.sqlite3-shm")
+        if path.exists()
+    }
+    status = stop_process(process)
+
+    assert status == 0, read_log(log_path)
+    assert "demo.sqlite3" in modes
+    assert "demo.sqlite3-wal" in modes
+    assert modes == dict.fromkeys(modes, 0o600)
+    assert (tmp_path / "application_config.yaml").stat().st_mode & 0o777 == 0o600
+
+
 def test_serve_second_run_keeps_config(tmp_path: Path) -> None:
     config_path = tmp_path / "application_config.yaml"
     write_config(config_path, {"demo": enabled_application()})
