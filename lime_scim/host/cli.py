@@ -39,8 +39,8 @@ DEFAULT_CONFIG = Path("application_config.yaml")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG_ERROR = 2
-# What shells report for a program that SIGPIPE ended: 128 + 13. Python ignores SIGPIPE, so
-# export and check return it themselves when the reader of stdout, such as head, has exited.
+# The status shells report for a program that SIGPIPE ended (128 + 13). Python ignores
+# SIGPIPE, so export and check return it themselves when the reader of stdout has exited.
 EXIT_BROKEN_PIPE = 141
 
 
@@ -484,11 +484,11 @@ def _serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lime-scim`` command line and return the exit status.
 
-    ``token`` prints a new token. ``serve`` returns when gunicorn stops, with 0 after
-    SIGTERM or SIGINT, with 2 for an invalid config, no enabled application, an application
-    whose store or datamodel does not open, or an address it cannot listen on, and with 1
-    when the first-run config cannot be written. ``check`` returns 1 when it finds an
-    error, else 0. ``export`` and ``check`` return 141 when the reader of stdout has exited.
+    ``token`` prints a new token. ``serve`` returns 0 when gunicorn stops after SIGTERM or
+    SIGINT, and 1 when the first-run config cannot be written. It returns 2 for an invalid
+    config, no enabled application, an application whose store or datamodel does not open,
+    or an address it cannot listen on. ``check`` returns 1 when it finds an error, else 0.
+    ``export`` and ``check`` return 141 when the reader of stdout has exited.
     """
     args = build_parser().parse_args(argv)
     if args.command == "token":
