@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,23 @@ def create_store_engine(url: URL, *, busy_timeout_ms: int) -> Engine:
     return _create_postgresql_engine(url, busy_timeout_ms)
 
 
+def _create_private_file(database: str | None) -> None:
+    """Create the SQLite file readable by its owner only, when it does not exist yet.
+
+    SQLite would create it with the umask's mode, usually readable by every local user, and it
+    holds the provisioned users. SQLite gives its -wal and -shm files the same mode.
+    """
+    if not database:
+        return
+    try:
+        descriptor = os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
 def _create_sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
+    _create_private_file(url.database)
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
     # Write transactions of this process queue on this lock before BEGIN IMMEDIATE. SQLite's
     # default busy handler (sqliteDefaultBusyCallback in main.c) retries a locked database
