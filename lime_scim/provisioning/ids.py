@@ -9,9 +9,13 @@ without resetting Entra's provisioning.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..objectapi.port import GroupRecord, UnitOfWork, UserRecord
+
+RecordT = TypeVar("RecordT", UserRecord, GroupRecord)
 
 # Longer digit strings cannot be record ids and would overflow a 64-bit column.
 _MAX_RECORD_ID_DIGITS = 18
@@ -52,30 +56,28 @@ class ResourceIds:
 
     def find_users(self, uow: UnitOfWork, resource_ids: list[str]) -> dict[str, UserRecord]:
         """Return the users named by ``resource_ids`` (either form), keyed by the given id."""
-        numeric = {text: parse_record_id(text) for text in resource_ids}
-        record_ids = [value for value in numeric.values() if value is not None]
-        opaque = [text for text, value in numeric.items() if value is None]
-        by_record = uow.get_users(record_ids) if record_ids else {}
-        by_scim = uow.get_users_by_scim_ids(opaque) if opaque else {}
-
-        found: dict[str, UserRecord] = {}
-        for text, value in numeric.items():
-            user = by_record.get(value) if value is not None else by_scim.get(text)
-            if user is not None:
-                found[text] = user
-        return found
+        return _find_in_both_forms(resource_ids, uow.get_users, uow.get_users_by_scim_ids)
 
     def find_groups(self, uow: UnitOfWork, resource_ids: list[str]) -> dict[str, GroupRecord]:
         """Return the groups named by ``resource_ids`` (either form), keyed by the given id."""
-        numeric = {text: parse_record_id(text) for text in resource_ids}
-        record_ids = [value for value in numeric.values() if value is not None]
-        opaque = [text for text, value in numeric.items() if value is None]
-        by_record = uow.get_groups(record_ids) if record_ids else {}
-        by_scim = uow.get_groups_by_scim_ids(opaque) if opaque else {}
+        return _find_in_both_forms(resource_ids, uow.get_groups, uow.get_groups_by_scim_ids)
 
-        found: dict[str, GroupRecord] = {}
-        for text, value in numeric.items():
-            group = by_record.get(value) if value is not None else by_scim.get(text)
-            if group is not None:
-                found[text] = group
-        return found
+
+def _find_in_both_forms(
+    resource_ids: list[str],
+    by_record_ids: Callable[[list[int]], Mapping[int, RecordT]],
+    by_scim_ids: Callable[[list[str]], Mapping[str, RecordT]],
+) -> dict[str, RecordT]:
+    """Look up record ids and opaque ids with one query each; key the results by given id."""
+    numeric = {text: parse_record_id(text) for text in resource_ids}
+    record_ids = [value for value in numeric.values() if value is not None]
+    opaque = [text for text, value in numeric.items() if value is None]
+    by_record = by_record_ids(record_ids) if record_ids else {}
+    by_scim = by_scim_ids(opaque) if opaque else {}
+
+    found: dict[str, RecordT] = {}
+    for text, value in numeric.items():
+        record = by_record.get(value) if value is not None else by_scim.get(text)
+        if record is not None:
+            found[text] = record
+    return found
