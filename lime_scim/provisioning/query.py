@@ -23,6 +23,7 @@ from ..objectapi.port import AllOf, AnyOf, Compare, Criterion, Field, Negate, No
 from ..scim.constants import ENTERPRISE_URN, GROUP_URN, USER_URN
 from ..scim.errors import InvalidFilter, InvalidValue
 from ..scim.filter import And, AttrPath, Comparison, Expr, Not, Or, ValuePath, chain_operands
+from ..scim.schemas import parse_boolean
 from ..scim.search import SortKey
 from .binding import BoundAttribute, UserBinding
 from .ids import parse_record_id
@@ -127,6 +128,13 @@ class _Translator:
         if column.kind == "boolean":
             if op in _ORDERING:
                 raise InvalidFilter(f"'{attribute}' is a boolean and cannot be compared with '{op}'.")
+            if op in ("eq", "ne") and isinstance(value, str):
+                # Entra sends booleans as "True" and "False", in filters as in PATCH values.
+                try:
+                    value = parse_boolean(value)
+                except ValueError as error:
+                    raise InvalidFilter(f"'{attribute}' is a boolean; compare it with true or false, "
+                                        f"not {value!r}.") from error
             if op in ("eq", "ne") and not isinstance(value, bool):
                 raise InvalidFilter(f"'{attribute}' is a boolean; compare it with true or false.")
         if op in _TEXT_MATCHING and (column.kind != "string" or value is None or isinstance(value, bool)):

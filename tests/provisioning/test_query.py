@@ -261,7 +261,7 @@ def test_id_not_equal() -> None:
         ('nickName eq "kalle"', "nickName"),
         ('addresses[type eq "work"].locality eq "Lund"', "addresses"),
         ('active gt true', "'gt'"),
-        ('active eq "true"', "true or false"),
+        ('active eq "yes"', "true or false"),
         ('meta.created gt 2025', "dateTime"),
         ('meta.created gt "last tuesday"', "last tuesday"),
         (f'{ENTERPRISE_URN}:manager co "100"', "manager"),
@@ -497,3 +497,11 @@ def test_manager_ids_collects_values() -> None:
     expr = parse_filter('manager eq "a" or (userName eq "x" and not (manager.value eq "b"))')
 
     assert manager_ids(expr) == {"a", "b"}
+
+
+@pytest.mark.parametrize("text", ['active eq "True"', 'active eq "true"', "active eq true"])
+def test_active_accepts_string_booleans(text: str) -> None:
+    criterion = users(text)
+
+    assert isinstance(criterion, AllOf)
+    assert criterion.items[0] == Compare(Field("user", "active"), "eq", True, case_exact=False)
