@@ -70,7 +70,7 @@ DEFAULT_USER_MAPPING: tuple[MappingRow, ...] = (
 
 
 class MappingError(Exception):
-    """The datamodel or configuration cannot carry the mapping; the message names the fix."""
+    """Raised when the datamodel or configuration cannot carry the mapping; the message names the fix."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,7 +167,7 @@ class Order:
 
 @dataclass(frozen=True, slots=True)
 class ObjectLink:
-    """How users link to business objects: ``limetype.property`` holds the ``[user]`` id."""
+    """The link from users to business objects: ``limetype.property`` contains the ``[user]`` id."""
 
     limetype: str
     user_property: str

@@ -2,9 +2,9 @@
 
 Groups are flat: members are users only. Member changes are applied as membership inserts and
 deletes without loading the group's members, so adding one member costs the same for a group of
-five and of fifty thousand. A POST whose displayName names a CRM group that SCIM never managed,
-or one that SCIM deleted, adopts or revives that group; a POST for a group SCIM already manages
-is a 409.
+five and of fifty thousand. A POST whose displayName names a CRM group that SCIM never managed
+adopts that group, and one that names a group SCIM deleted revives it. A POST for a group that
+SCIM already manages is a 409.
 """
 
 from __future__ import annotations

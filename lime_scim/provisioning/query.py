@@ -75,7 +75,7 @@ def _timestamp(value: object, attribute: str) -> datetime:
 
 
 class _Translator:
-    """Shared walk over the AST; subclasses say how an attribute path maps to a column."""
+    """Shared walk over the AST; subclasses map each attribute path to a column."""
 
     # True when SCIM ids are record ids (use_legacy_resource_ids). Each subclass sets it.
     _legacy_ids: bool
@@ -147,7 +147,10 @@ class _Translator:
         if column.kind == "record_id" and op != "pr":
             record_id = parse_record_id(value) if isinstance(value, str) else None
             if record_id is None:
-                return Nothing() if op == "eq" else _ALWAYS if op == "ne" else Nothing()
+                # No record has this id: it equals nothing and differs from everything.
+                if op == "ne":
+                    return _ALWAYS
+                return Nothing()
             value = record_id
         if column.kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
             # An unquoted number (externalId eq 12345) compares as text with a string attribute.

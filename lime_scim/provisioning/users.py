@@ -5,9 +5,10 @@ unit of work, so a user and its coworker are written together or not at all, and
 all of its operations or none.
 
 Matching and revival: userName is unique without regard to letter case. A POST whose userName
-names a user that SCIM deleted, or a CRM user that SCIM never managed, revives or adopts that
-same ``[user]`` row and coworker; a POST for a user SCIM already manages is a 409. A POST with a
-new userName whose externalId names a deleted user revives that user under the new userName.
+names a user that SCIM deleted revives that same ``[user]`` row and coworker. A POST whose
+userName names a CRM user that SCIM never managed adopts it. A POST for a user that SCIM already
+manages is a 409. A POST with a new userName whose externalId names a deleted user revives that
+user under the new userName.
 """
 
 from __future__ import annotations

@@ -315,8 +315,8 @@ def resource_definition(resource: str) -> ResourceDef:
 
 
 def __getattr__(name: str) -> Any:
-    # The User schema lives in user_schema.py, which imports this module; the default one is
-    # also reachable from here, as the Group schema is, without an import cycle at load time.
+    # The User schema lives in user_schema.py, which imports this module. Importing it here on
+    # first use keeps the default User schema reachable from this module without an import cycle.
     if name in ("USER_SCHEMA", "USER_DEFINITION"):
         from . import user_schema
 

@@ -1,4 +1,4 @@
-"""How the web layer finds the application a request names."""
+"""The lookup of the application a request names, as the web layer needs it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ..provisioning.application import ScimApplication
 
 
 class ApplicationNotServed(Exception):
-    """The named application is unknown or has SCIM disabled; the message says which."""
+    """Raised for an unknown application or one with SCIM disabled; the message tells which."""
 
 
 class ApplicationProvider(Protocol):
