@@ -17,15 +17,14 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from ..objectapi.port import GroupRecord, LimetypeInfo, UnitOfWork, UserRecord
+from ..objectapi.port import GroupRecord, LimetypeInfo, UserRecord
 from ..objectapi.sqlstore import SchemaMismatch, create_object_api
 from ..objectapi.sqlstore.engine import normalize_url
 from ..objectapi.sqlstore.tables import build_tables
 from .check_config import SharedRecordId
 from .check_findings import Finding, error, info, ok, one_line, warning
+from .store_reading import read_all_groups, read_all_users
 
-# Records read per query.
-_PAGE_SIZE = 1000
 # How long the first connection to a PostgreSQL server may take, in seconds. Without it,
 # psycopg waits for an unreachable host as long as the operating system does.
 _CONNECT_TIMEOUT_SECONDS = 10
@@ -44,24 +43,6 @@ class DataCheck:
 
     findings: list[Finding] = field(default_factory=list)
     shared_ids: list[SharedRecordId] | None = None
-
-
-def _read_all_users(uow: UnitOfWork) -> list[UserRecord]:
-    users: list[UserRecord] = []
-    while True:
-        page = uow.query_users(None, offset=len(users), limit=_PAGE_SIZE)
-        users.extend(page.records)  # type: ignore[arg-type]
-        if len(page.records) < _PAGE_SIZE:
-            return users
-
-
-def _read_all_groups(uow: UnitOfWork) -> list[GroupRecord]:
-    groups: list[GroupRecord] = []
-    while True:
-        page = uow.query_groups(None, offset=len(groups), limit=_PAGE_SIZE)
-        groups.extend(page.records)  # type: ignore[arg-type]
-        if len(page.records) < _PAGE_SIZE:
-            return groups
 
 
 def _shared_record_ids(users: list[UserRecord], groups: list[GroupRecord]) -> list[SharedRecordId]:
@@ -178,8 +159,8 @@ def check_data(database_url: str, limetypes: Mapping[str, LimetypeInfo]) -> Data
         api = create_object_api(database_url, limetypes)
         try:
             with api.unit_of_work() as uow:
-                users = _read_all_users(uow)
-                groups = _read_all_groups(uow)
+                users = read_all_users(uow)
+                groups = read_all_groups(uow)
         finally:
             api.close()
     except SchemaMismatch as problem:

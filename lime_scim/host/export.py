@@ -13,14 +13,12 @@ from sqlalchemy.engine import make_url
 from ..config import ConfigFile
 from ..mapping.resolver import find_coworker_limetype
 from ..objectapi.datamodel import default_datamodel_path, load_datamodel
-from ..objectapi.port import GroupRecord, LimeObject, LimetypeInfo, UnitOfWork, UserRecord
+from ..objectapi.port import GroupRecord, LimeObject, LimetypeInfo, UserRecord
 from ..objectapi.sqlstore import create_object_api
 from ..objectapi.sqlstore.engine import normalize_url
 from ..objectapi.sqlstore.tables import build_tables
 from .check_data import missing_tables
-
-# Rows read per query, so exporting a large store does not hold every row twice.
-_PAGE = 1000
+from .store_reading import read_all_groups, read_all_objects, read_all_users
 
 
 def _plain(value: object) -> object:
@@ -37,33 +35,6 @@ def _group(record: GroupRecord) -> dict[str, Any]:
 
 def _object(record: LimeObject) -> dict[str, Any]:
     return {"id": record.id, **{key: _plain(value) for key, value in record.values.items()}}
-
-
-def _all_users(uow: UnitOfWork) -> list[UserRecord]:
-    users: list[UserRecord] = []
-    while True:
-        page = uow.query_users(None, offset=len(users), limit=_PAGE)
-        users.extend(page.records)  # type: ignore[arg-type]
-        if len(page.records) < _PAGE:
-            return users
-
-
-def _all_groups(uow: UnitOfWork) -> list[GroupRecord]:
-    groups: list[GroupRecord] = []
-    while True:
-        page = uow.query_groups(None, offset=len(groups), limit=_PAGE)
-        groups.extend(page.records)  # type: ignore[arg-type]
-        if len(page.records) < _PAGE:
-            return groups
-
-
-def _all_objects(uow: UnitOfWork, limetype: str) -> list[LimeObject]:
-    objects: list[LimeObject] = []
-    while True:
-        page = uow.list_objects(limetype, offset=len(objects), limit=_PAGE)
-        objects.extend(page)
-        if len(page) < _PAGE:
-            return objects
 
 
 class StoreIncomplete(Exception):
@@ -129,14 +100,14 @@ def export_application(config: ConfigFile, application: str) -> StoreExport:
     api = create_object_api(database_url, datamodel)
     try:
         with api.unit_of_work() as uow:
-            groups = _all_groups(uow)
+            groups = read_all_groups(uow)
             document["memberships"] = [
                 {"group_id": group.id, "user_id": member.id}
                 for group in groups for member in uow.list_members(group.id)
             ]
-            document["users"] = [_user(user) for user in _all_users(uow)]
+            document["users"] = [_user(user) for user in read_all_users(uow)]
             document["groups"] = [_group(group) for group in groups]
-            document["coworkers"]["objects"] = [_object(obj) for obj in _all_objects(uow, coworker.name)]
+            document["coworkers"]["objects"] = [_object(obj) for obj in read_all_objects(uow, coworker.name)]
     finally:
         api.close()
     return StoreExport(document)

@@ -157,7 +157,7 @@ class Order:
     """One sort key of a query: a field, its direction, and whether strings compare by case.
 
     Rows without a value (NULL, or an empty string) come last in ascending order and first in
-    descending order, as RFC 7644 §3.4.2.3 asks of ``sortBy``.
+    descending order, as RFC 7644 §3.4.2.3 requires of ``sortBy``.
     """
 
     field: Field

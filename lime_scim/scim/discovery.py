@@ -15,7 +15,7 @@ from .schemas import COMMON_ATTRIBUTES
 
 @dataclass(frozen=True, slots=True)
 class ProviderFeatures:
-    """What the service provider supports, as /ServiceProviderConfig reports it."""
+    """The service provider's supported features, as /ServiceProviderConfig reports them."""
 
     max_results: int
     # Bulk limits (RFC 7644 §3.7.4): operations per request and bytes of the request body.

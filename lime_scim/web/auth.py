@@ -12,8 +12,8 @@ _SCHEME = "bearer"
 def check_bearer(authorization: str | None, expected_token: str) -> None:
     """Raise Unauthorized unless ``authorization`` carries ``expected_token``.
 
-    Missing, malformed and wrong tokens get the same error, so a caller cannot tell them apart;
-    the comparison takes constant time so the token cannot be guessed from response times.
+    Missing, malformed and wrong tokens get the same error, so a caller cannot tell them apart.
+    The comparison takes constant time, so the token cannot be guessed from response times.
     """
     presented = ""
     if authorization:

@@ -40,7 +40,7 @@ def _add_converter(state: BlueprintSetupState) -> None:
 
 
 def create_blueprint(provider: ApplicationProvider, *, name: str = "lime_scim") -> Blueprint:
-    """Return a blueprint that serves every application ``provider`` knows."""
+    """Return a blueprint that serves every application ``provider`` can look up."""
     blueprint = Blueprint(name, __name__, url_prefix=URL_PREFIX)
     # Recorded first, so the converter exists before the rules below are added to the app.
     blueprint.record_once(_add_converter)

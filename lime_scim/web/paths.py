@@ -17,7 +17,7 @@ class MergeSlashes:
     """Rewrite ``/app/api/v1/scim//Users`` to ``/app/api/v1/scim/Users`` before routing.
 
     Entra appends ``/Users`` to the tenant URL as the admin typed it, so a trailing slash in
-    the tenant URL gives a doubled slash. Werkzeug answers such a path with a redirect, which
+    the tenant URL gives a doubled slash. Werkzeug responds to such a path with a redirect, which
     loses the body of a POST or PATCH; rewriting it in place avoids the redirect. Only paths
     under a SCIM tenant URL are touched.
     """

@@ -8,7 +8,7 @@ from ..provisioning.application import ScimApplication
 
 
 class ApplicationNotServed(Exception):
-    """Raised for an unknown application or one with SCIM disabled; the message tells which."""
+    """Raised for an unknown application or one with SCIM disabled; the message names the reason."""
 
 
 class ApplicationProvider(Protocol):

@@ -94,7 +94,7 @@ def _create_private_file(database: str | None) -> None:
     """Create the SQLite file readable by its owner only, when it does not exist yet.
 
     SQLite would create it with the umask's mode, usually readable by every local user, and it
-    holds the provisioned users. SQLite gives its -wal and -shm files the same mode.
+    contains the provisioned users. SQLite gives its -wal and -shm files the same mode.
     """
     if not database:
         return
@@ -139,7 +139,7 @@ def _unicode_lower(value: object) -> object:
 def _configure_sqlite_connection(dbapi_connection: Any, busy_timeout_ms: int) -> None:
     # SQLite's built-in lower() folds ASCII letters only, so "Åsa" and "åsa" would pass the
     # case-insensitive unique indexes and lookups. A function registered under the same name
-    # replaces the built-in on this connection; every connection of the store registers it,
+    # replaces the built-in on this connection. Every connection of the store registers it,
     # so the lower() indexes and the queries agree. Indexes built without it need a REINDEX.
     dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
