@@ -71,6 +71,9 @@ def loggable(text: str) -> str:
 
     Paths and ids come from the client, so a raw line break in one could forge a log line.
     """
+    if len(text) <= _MAX_LOGGED_CHARACTERS and text.isprintable():
+        # Nothing to escape or cut, as for almost every request. str.isprintable() runs in C.
+        return text
     escaped = "".join(
         character if character.isprintable() else character.encode("unicode_escape").decode("ascii")
         for character in text[: _MAX_LOGGED_CHARACTERS + 1]

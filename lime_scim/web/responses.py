@@ -18,15 +18,18 @@ from ..scim.errors import (
 )
 
 
+# Compact, with non-ASCII characters as UTF-8. One encoder serves every request, because
+# json.dumps with options builds a new one per call and encode() keeps no state between calls.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Return ``body`` serialised as a SCIM JSON response; None gives an empty body."""
-    data = b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    response = Response(data, status=status, headers=headers)
-    if body is None:
-        # An empty response has no media type; Flask would otherwise label it text/html.
-        del response.headers["Content-Type"]
-    else:
-        response.content_type = MEDIA_TYPE
+    if body is not None:
+        return Response(_ENCODER.encode(body).encode(), status=status, headers=headers, content_type=MEDIA_TYPE)
+    response = Response(b"", status=status, headers=headers)
+    # An empty response has no media type; Flask would otherwise label it text/html.
+    del response.headers["Content-Type"]
     return response
 
 

@@ -36,8 +36,14 @@ MAX_BODY_BYTES = RequestLimits().max_body_bytes
 # A UTF-16 surrogate code point, which json.loads decodes from an unpaired "\ud800" escape
 # and which no valid Unicode text contains.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Body text that can decode to a surrogate: a raw one (json.loads decodes bytes with
+# "surrogatepass") or a "\uD800" to "\uDFFF" escape. It also matches an escaped backslash
+# followed by "uD800", which only costs a walk of the parsed document.
+_POSSIBLE_SURROGATE = re.compile("[\ud800-\udfff]|\\\\u[dD][89abcdefABCDEF]")
 
 _JSON_TYPES = ("application/scim+json", "application/json")
+
+_DEFAULT_PROJECTION = Projection()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,9 @@ class Call:
         return self.request.headers.get("If-Match")
 
     def projection(self) -> Projection:
+        if not self.request.query_string:
+            # Most requests have no query string, which spares parsing request.args.
+            return _DEFAULT_PROJECTION
         args = self.request.args
         return Projection.from_query(args.get("attributes"), args.get("excludedAttributes"))
 
@@ -83,19 +92,24 @@ def read_json(request: Request, limits: RequestLimits = RequestLimits()) -> Any:
     data = _read_body(request, limits.max_body_bytes)
     if not data.strip():
         raise InvalidSyntax("The request body is empty; send a JSON object.")
-    too_deep = InvalidSyntax(f"The request body nests objects and arrays more than {limits.max_json_depth} "
-                             "levels deep, which is the maximum (the max_json_depth setting).")
     try:
-        document = json.loads(data)
+        # Decoded as json.loads decodes bytes, so that the checks below can scan the text.
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+        document = json.loads(text)
     except UnicodeDecodeError as error:
         raise InvalidSyntax("The request body is not valid UTF-8.") from error
     except json.JSONDecodeError as error:
         raise InvalidSyntax(f"The request body is not valid JSON: {error.msg} at line {error.lineno} "
                             f"column {error.colno}.") from error
     except RecursionError as error:
-        raise too_deep from error
-    _check_json_document(document, limits.max_json_depth, too_deep)
+        raise _too_deep(limits.max_json_depth) from error
+    _check_json_document(document, text, limits.max_json_depth)
     return document
+
+
+def _too_deep(max_depth: int) -> InvalidSyntax:
+    return InvalidSyntax(f"The request body nests objects and arrays more than {max_depth} "
+                         "levels deep, which is the maximum (the max_json_depth setting).")
 
 
 def _read_body(request: Request, max_bytes: int) -> bytes:
@@ -118,12 +132,20 @@ def _read_body(request: Request, max_bytes: int) -> bytes:
     return data
 
 
-def _check_json_document(document: Any, max_depth: int, too_deep: InvalidSyntax) -> None:
-    """Raise ``too_deep`` for nesting beyond ``max_depth``, and InvalidSyntax for an unpaired surrogate.
+def _check_json_document(document: Any, text: str, max_depth: int) -> None:
+    """Raise InvalidSyntax for nesting beyond ``max_depth`` or for an unpaired surrogate.
 
-    Walks the document with an explicit stack, so a deep document cannot exhaust the recursion
-    limit here. The body object itself is level 1.
+    ``text`` is the JSON text ``document`` was parsed from. Two scans of it in C rule out most
+    bodies without a walk in Python: a document with at most ``max_depth`` objects and arrays
+    cannot nest deeper than that, and a text without a possible surrogate cannot decode to one.
+    The walk uses an explicit stack, so a deep document cannot exhaust the recursion limit here.
+    The body object itself is level 1.
     """
+    may_be_too_deep = text.count("{") + text.count("[") > max_depth
+    may_have_surrogate = _POSSIBLE_SURROGATE.search(text) is not None
+    if not may_be_too_deep and not may_have_surrogate:
+        return
+
     stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
         value, depth = stack.pop()
@@ -132,15 +154,15 @@ def _check_json_document(document: Any, max_depth: int, too_deep: InvalidSyntax)
         elif isinstance(value, list):
             children = value
         elif isinstance(value, str):
-            if not value.isascii() and _SURROGATE.search(value):
+            if may_have_surrogate and not value.isascii() and _SURROGATE.search(value):
                 raise InvalidSyntax("The request body contains an unpaired UTF-16 surrogate escape "
                                     "(\\ud800 to \\udfff), which is not valid Unicode. Escape characters "
                                     "outside the Basic Multilingual Plane as a surrogate pair.")
             continue
         else:
             continue
-        if depth > max_depth:
-            raise too_deep
+        if may_be_too_deep and depth > max_depth:
+            raise _too_deep(max_depth)
         stack.extend((child, depth + 1) for child in children)
 
 
