@@ -33,10 +33,18 @@ class AttributeDef:
     _by_lower: Mapping[str, AttributeDef] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # True when neither this attribute nor a sub-attribute has ``returned`` "never" or "request",
+    # so a response that names no attributes carries all of it. Derived once, because every
+    # response checks it.
+    returned_in_full_by_default: bool = field(default=True, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index = {sub.name.lower(): sub for sub in self.sub_attributes}
         object.__setattr__(self, "_by_lower", index)
+        in_full = self.returned not in ("never", "request") and all(
+            sub.returned_in_full_by_default for sub in self.sub_attributes
+        )
+        object.__setattr__(self, "returned_in_full_by_default", in_full)
 
     @property
     def is_complex(self) -> bool:
@@ -78,6 +86,17 @@ class ResourceDef:
     endpoint: str
     core: SchemaDef
     extensions: tuple[SchemaDef, ...] = ()
+    # True when no attribute of any of its schemas has ``returned`` "never" or "request" at any
+    # level, so a response that names no attributes carries every attribute it has.
+    returned_in_full_by_default: bool = field(default=True, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        in_full = all(
+            attribute.returned_in_full_by_default
+            for schema in (self.core, *self.extensions)
+            for attribute in schema.attributes
+        )
+        object.__setattr__(self, "returned_in_full_by_default", in_full)
 
     def extension(self, urn: str) -> SchemaDef | None:
         """Return the extension schema whose URN is ``urn`` (any letter case), or None."""

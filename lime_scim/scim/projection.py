@@ -62,6 +62,11 @@ class Projection:
         Attributes whose ``returned`` is ``never`` are always removed, and those whose
         ``returned`` is ``request`` are removed unless ``attributes`` names them (RFC 7643 §7).
         """
+        if self.is_default and definition.returned_in_full_by_default:
+            # The loop below would change nothing, because no attribute is hidden by default.
+            _drop_missing_extensions(resource, definition)
+            return resource
+
         selecting = bool(self.attributes)
         requested = [keys for keys in (_keys(path, definition) for path in self.attributes or self.excluded)
                      if keys is not None]
@@ -145,6 +150,8 @@ def _hide_unrequested(container: dict[str, Any], key: str, attribute: AttributeD
     Walks down through complex values, so the sub-attributes of an extension attribute, two
     levels below the resource, are covered too.
     """
+    if attribute.returned_in_full_by_default:
+        return
     if attribute.returned in ("never", "request"):
         del container[key]
         return
