@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import ColumnElement, func, insert, select, update
 
 from ..port import Criterion, GroupRecord, Order, Page
+from . import statements
 from .base import UnitOfWorkBase, checked_changes, utc_now
 from .errors import unique_violations_translated
 from .query import (
@@ -16,6 +16,7 @@ from .query import (
     MembershipSource,
     fetch_in_chunks,
     fetch_page,
+    fetch_visible_equal_page,
     sort_columns,
     table_column,
 )
@@ -35,19 +36,18 @@ class GroupOperations(UnitOfWorkBase):
     def get_group(self, group_id: int, *, for_update: bool = False) -> GroupRecord | None:
         if not is_record_id(group_id):
             return None
-        return self._fetch_group(self._tables.group.c.id == group_id, for_update=for_update)
+        return self._fetch_group("id", group_id, for_update=for_update)
 
     def get_group_by_scim_id(self, scim_id: str, *, for_update: bool = False) -> GroupRecord | None:
         if contains_nul(scim_id):
             return None
-        return self._fetch_group(self._tables.group.c.scim_id == scim_id, for_update=for_update)
+        return self._fetch_group("scim_id", scim_id, for_update=for_update)
 
     def find_group_by_name(self, name: str) -> GroupRecord | None:
         """Return the group whose name equals ``name`` ignoring letter case."""
         if contains_nul(name):
             return None
-        column = self._tables.group.c.name
-        return self._fetch_group(func.lower(column) == func.lower(name), for_update=False)
+        return self._fetch_group("name", name, ignore_case=True)
 
     def get_groups(self, group_ids: Iterable[int]) -> Mapping[int, GroupRecord]:
         """Return the existing groups among ``group_ids`` by id; missing ids are left out."""
@@ -75,6 +75,10 @@ class GroupOperations(UnitOfWorkBase):
         for one member through the membership table's indexes, and ``pr`` for any member.
         """
         table = self._tables.group
+        found = fetch_visible_equal_page(self._connection, table, "group", where, columns=GROUP_FILTER_COLUMNS,
+                                         offset=offset, limit=limit, order=order)
+        if found is not None:
+            return Page(total=found[0], records=tuple(group_record(row) for row in found[1]))
         group_source = FieldSource("group", table, columns=GROUP_FILTER_COLUMNS)
         membership = MembershipSource(table, self._tables.member, self._tables.user)
         compiler = CriterionCompiler({"group": group_source}, self._dialect_name, membership)
@@ -116,7 +120,7 @@ class GroupOperations(UnitOfWorkBase):
         )
         with unique_violations_translated():
             row = (
-                self._connection.execute(insert(table).values(values).returning(table))
+                self._connection.execute(statements.insert_returning(table), values)
                 .mappings()
                 .one()
             )
@@ -136,27 +140,20 @@ class GroupOperations(UnitOfWorkBase):
         if not values:
             return self._require_group(group_id)
 
-        statement = (
-            update(table)
-            .where(table.c.id == group_id)
-            .values({**values, "version": table.c.version + 1, "updated": utc_now()})
-            .returning(table)
-        )
+        statement = statements.update_by_id(table, bump_version=True)
+        parameters = {**values, "updated": utc_now(), statements.target_id_name(table): group_id}
         with unique_violations_translated():
-            row = self._connection.execute(statement).mappings().one_or_none()
+            row = self._connection.execute(statement, parameters).mappings().one_or_none()
         if row is None:
             raise LookupError(f"group {group_id} not found")
         return group_record(row)
 
-    def _fetch_group(
-        self, condition: ColumnElement[bool], *, for_update: bool
-    ) -> GroupRecord | None:
-        statement = select(self._tables.group).where(condition)
-        if for_update:
-            # PostgreSQL locks the row. SQLite ignores FOR UPDATE, because a write unit of
-            # work there already holds the database write lock.
-            statement = statement.with_for_update()
-        row = self._connection.execute(statement).mappings().one_or_none()
+    def _fetch_group(self, column_name: str, value: object, *, ignore_case: bool = False,
+                     for_update: bool = False) -> GroupRecord | None:
+        statement = statements.select_by(
+            self._tables.group, column_name, ignore_case=ignore_case, for_update=for_update
+        )
+        row = self._connection.execute(statement, {statements.VALUE: value}).mappings().one_or_none()
         return None if row is None else group_record(row)
 
     def _require_group(self, group_id: int) -> GroupRecord:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import Insert, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete
 
 from ..port import GroupRecord, UserRecord, ValueRejected
+from . import statements
 from .base import UnitOfWorkBase
 from .query import chunks
 from .records import group_record, user_record
@@ -25,14 +25,9 @@ class MembershipOperations(UnitOfWorkBase):
         """Return the group's members ordered by user id."""
         if not is_record_id(group_id):
             return ()
-        user, member = self._tables.user, self._tables.member
-        statement = (
-            select(user)
-            .join(member, member.c.user_id == user.c.id)
-            .where(member.c.group_id == group_id)
-            .order_by(user.c.id)
-        )
-        return tuple(user_record(row) for row in self._connection.execute(statement).mappings())
+        statement = statements.select_members(self._tables.user, self._tables.member)
+        rows = self._connection.execute(statement, {statements.GROUP_ID: group_id}).mappings()
+        return tuple(user_record(row) for row in rows)
 
     def add_members(self, group_id: int, user_ids: Iterable[int]) -> int:
         """Add memberships that do not exist yet; return how many were added.
@@ -46,28 +41,27 @@ class MembershipOperations(UnitOfWorkBase):
         self._check_group_exists(group_id)
         self._check_users_exist(ids)
 
-        member = self._tables.member
+        statement = statements.insert_members_ignoring_conflicts(
+            self._tables.member, self._dialect_name
+        )
         added = 0
         for batch in chunks(ids):
             rows = [{"group_id": group_id, "user_id": user_id} for user_id in batch]
             # RETURNING yields only the inserted rows; the driver's rowcount of a multi-row
             # INSERT is not reliable on every dialect (psycopg with SQLAlchemy 2.1 gives -1).
-            statement = self._insert_ignoring_conflicts().values(rows).returning(member.c.user_id)
-            added += len(self._connection.execute(statement).all())
+            added += len(self._connection.execute(statement, rows).all())
         return added
 
     def remove_members(self, group_id: int, user_ids: Iterable[int]) -> int:
         """Remove the given memberships where they exist; return how many were removed."""
-        member = self._tables.member
         ids = [user_id for user_id in dict.fromkeys(user_ids) if is_record_id(user_id)]
         if not is_record_id(group_id):
             return 0
+        statement = statements.delete_members(self._tables.member)
         removed = 0
         for batch in chunks(ids):
-            statement = delete(member).where(
-                member.c.group_id == group_id, member.c.user_id.in_(batch)
-            )
-            removed += self._connection.execute(statement).rowcount
+            parameters = {statements.GROUP_ID: group_id, statements.VALUES: batch}
+            removed += self._connection.execute(statement, parameters).rowcount
         return removed
 
     def remove_all_members(self, group_id: int) -> int:
@@ -83,34 +77,20 @@ class MembershipOperations(UnitOfWorkBase):
 
         Every requested user id is a key, with an empty sequence when it has no groups.
         """
-        group, member = self._tables.group, self._tables.member
+        statement = statements.select_groups_of_users(self._tables.group, self._tables.member)
         ids = [user_id for user_id in dict.fromkeys(user_ids) if is_record_id(user_id)]
         found: dict[int, list[GroupRecord]] = {user_id: [] for user_id in ids}
         for batch in chunks(ids):
-            statement = (
-                select(member.c.user_id, group)
-                .join(group, group.c.id == member.c.group_id)
-                .where(member.c.user_id.in_(batch))
-                .order_by(member.c.user_id, group.c.id)
-            )
-            for row in self._connection.execute(statement).mappings():
+            rows = self._connection.execute(statement, {statements.VALUES: batch}).mappings()
+            for row in rows:
                 found[row["user_id"]].append(group_record(row))
         return {user_id: tuple(groups) for user_id, groups in found.items()}
 
-    def _insert_ignoring_conflicts(self) -> Insert:
-        # INSERT ... ON CONFLICT DO NOTHING skips existing memberships in the database,
-        # without reading them first and without failing the transaction.
-        member = self._tables.member
-        if self._dialect_name == "postgresql":
-            return postgresql.insert(member).on_conflict_do_nothing()
-        return sqlite.insert(member).on_conflict_do_nothing()
-
     def _check_group_exists(self, group_id: int) -> None:
-        group = self._tables.group
+        statement = statements.select_id(self._tables.group)
         if (
             not is_record_id(group_id)
-            or self._connection.execute(select(group.c.id).where(group.c.id == group_id)).first()
-            is None
+            or self._connection.execute(statement, {statements.VALUE: group_id}).first() is None
         ):
             raise LookupError(f"group {group_id} not found")
 
@@ -118,11 +98,12 @@ class MembershipOperations(UnitOfWorkBase):
         invalid = [user_id for user_id in user_ids if not is_record_id(user_id)]
         if invalid:
             raise ValueRejected("group", "members", f"{invalid[0]!r} is not a user id")
-        user = self._tables.user
         for batch in chunks(user_ids):
-            existing = set(
-                self._connection.execute(select(user.c.id).where(user.c.id.in_(batch))).scalars()
-            )
+            existing = self._existing_ids(self._tables.user, batch)
             missing = [user_id for user_id in batch if user_id not in existing]
             if missing:
                 raise ValueRejected("group", "members", f"no user with id {missing[0]}")
+
+    def _existing_ids(self, table: Table, ids: list[int]) -> set[int]:
+        statement = statements.select_existing_ids(table)
+        return set(self._connection.execute(statement, {statements.VALUES: ids}).scalars())

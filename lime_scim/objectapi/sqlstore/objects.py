@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, String, Table, func, insert, select, update
+from sqlalchemy import RowMapping, String, Table, select
 
 from ..port import LimeObject, LimetypeInfo, PropertyInfo, UnknownLimetype, ValueRejected
+from . import statements
 from .base import UnitOfWorkBase
 from .query import fetch_in_chunks
 from .records import lime_object
@@ -24,11 +25,8 @@ class ObjectOperations(UnitOfWorkBase):
         info, table = self._limetype(limetype)
         if not is_record_id(object_id):
             return None
-        row = (
-            self._connection.execute(select(table).where(table.c.id == object_id))
-            .mappings()
-            .one_or_none()
-        )
+        statement = statements.select_by(table, "id")
+        row = self._connection.execute(statement, {statements.VALUE: object_id}).mappings().one_or_none()
         return None if row is None else self._to_object(info, row)
 
     def get_objects(self, limetype: str, object_ids: Iterable[int]) -> Mapping[int, LimeObject]:
@@ -54,15 +52,16 @@ class ObjectOperations(UnitOfWorkBase):
         column = table.c[property_name]
         checked = check_value(limetype, property_name, column, value, check_length=False)
 
-        condition: ColumnElement[bool]
         if checked is None:
-            condition = column.is_(None)
+            match = "null"
         elif not case_exact and isinstance(column.type, String):
-            condition = func.lower(column) == func.lower(checked)
+            match = "equal_ignoring_case"
         else:
-            condition = column == checked
-        statement = select(table).where(condition).order_by(table.c.id).limit(FIND_LIMIT)
-        rows = self._connection.execute(statement).mappings()
+            match = "equal"
+        statement = statements.select_ordered_by_id(
+            table, property_name, match=match, limit=FIND_LIMIT
+        )
+        rows = self._connection.execute(statement, {statements.VALUE: checked}).mappings()
         return tuple(self._to_object(info, row) for row in rows)
 
     def find_objects_in(
@@ -114,7 +113,7 @@ class ObjectOperations(UnitOfWorkBase):
         self._check_relations(info, row_values)
 
         row = (
-            self._connection.execute(insert(table).values(row_values).returning(table))
+            self._connection.execute(statements.insert_returning(table), row_values)
             .mappings()
             .one()
         )
@@ -141,8 +140,9 @@ class ObjectOperations(UnitOfWorkBase):
         if not is_record_id(object_id):
             raise LookupError(f"{limetype} {object_id} not found")
         # UPDATE ... RETURNING returns no row for a missing object, so no SELECT is needed first.
-        statement = update(table).where(table.c.id == object_id).values(checked).returning(table)
-        row = self._connection.execute(statement).mappings().one_or_none()
+        statement = statements.update_by_id(table, bump_version=False)
+        parameters = {**checked, statements.target_id_name(table): object_id}
+        row = self._connection.execute(statement, parameters).mappings().one_or_none()
         if row is None:
             raise LookupError(f"{limetype} {object_id} not found")
         return self._to_object(info, row)
@@ -190,10 +190,8 @@ class ObjectOperations(UnitOfWorkBase):
             if value is None or prop.type not in ("user", "belongsto"):
                 continue
             target = self._relation_target(prop)
-            found = self._connection.execute(
-                select(target.c.id).where(target.c.id == value)
-            ).first()
-            if found is None:
+            statement = statements.select_id(target)
+            if self._connection.execute(statement, {statements.VALUE: value}).first() is None:
                 raise ValueRejected(info.name, name, f"no {target.name} record with id {value}")
 
     def _relation_target(self, prop: PropertyInfo) -> Table:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -45,6 +45,7 @@ from ..port import (
     UnknownLimetype,
     ValueRejected,
 )
+from . import statements
 from .values import check_value, is_record_id
 
 T = TypeVar("T")
@@ -129,6 +130,48 @@ def table_column(source: FieldSource, field: Field) -> ColumnElement[Any]:
     if field.name not in source.table.c or (allowed is not None and field.name not in allowed):
         raise UnknownLimetype(f"{source.entity} has no property or column '{field.name}'")
     return source.table.c[field.name]
+
+
+def fetch_visible_equal_page(
+    connection: Connection,
+    table: Table,
+    entity: str,
+    criterion: Criterion | None,
+    *,
+    columns: Collection[str],
+    offset: int,
+    limit: int | None,
+    order: Sequence[Order],
+) -> tuple[int, Sequence[RowMapping]] | None:
+    """Return the page of ``column eq value AND scim_deleted eq false`` from a prebuilt statement.
+
+    That is the criterion of Entra's lookups by userName, displayName or externalId, so most
+    queries take this path and skip building a statement. Return None, and leave the query to
+    :func:`fetch_page`, for any other criterion, a sort order, an offset, no or a zero limit, a
+    full page (which needs a COUNT) and a value that compiles to ``IS NULL``.
+    """
+    if offset != 0 or not limit or order or not isinstance(criterion, AllOf):
+        return None
+    if len(criterion.items) != 2:
+        return None
+    match, visible = criterion.items
+    if visible != Compare(Field(entity, "scim_deleted"), "eq", False):
+        return None
+    if not isinstance(match, Compare) or match.op != "eq" or match.field.table != entity:
+        return None
+    if match.field.name not in columns or match.field.name == "scim_deleted":
+        return None
+    column = table.c[match.field.name]
+    value = check_value(entity, match.field.name, column, match.value, check_length=False)
+    if value is None:
+        return None
+    ignore_case = isinstance(column.type, String) and not match.case_exact
+    statement = statements.select_visible_page(table, match.field.name, ignore_case=ignore_case)
+    rows = connection.execute(statement, {statements.VALUE: value, statements.LIMIT: limit})
+    page = rows.mappings().all()
+    if len(page) >= limit:
+        return None
+    return len(page), page
 
 
 def fetch_page(

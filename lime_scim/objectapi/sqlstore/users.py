@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, FromClause, Table, func, select
 
 from ..port import Criterion, Field, ObjectLink, Order, Page, UnknownLimetype, UserRecord
+from . import statements
 from .base import UnitOfWorkBase, checked_changes, utc_now
 from .errors import unique_violations_translated
 from .query import (
@@ -16,6 +17,7 @@ from .query import (
     FieldSource,
     fetch_in_chunks,
     fetch_page,
+    fetch_visible_equal_page,
     references_table,
     sort_columns,
     table_column,
@@ -36,12 +38,12 @@ class UserOperations(UnitOfWorkBase):
     def get_user(self, user_id: int, *, for_update: bool = False) -> UserRecord | None:
         if not is_record_id(user_id):
             return None
-        return self._fetch_user(self._tables.user.c.id == user_id, for_update=for_update)
+        return self._fetch_user("id", user_id, for_update=for_update)
 
     def get_user_by_scim_id(self, scim_id: str, *, for_update: bool = False) -> UserRecord | None:
         if contains_nul(scim_id):
             return None
-        return self._fetch_user(self._tables.user.c.scim_id == scim_id, for_update=for_update)
+        return self._fetch_user("scim_id", scim_id, for_update=for_update)
 
     def find_user_by_username(self, username: str) -> UserRecord | None:
         """Return the user whose username equals ``username`` ignoring letter case.
@@ -51,16 +53,15 @@ class UserOperations(UnitOfWorkBase):
         """
         if contains_nul(username):
             return None
-        column = self._tables.user.c.username
-        return self._fetch_user(func.lower(column) == func.lower(username), for_update=False)
+        return self._fetch_user("username", username, ignore_case=True)
 
     def find_users_by_external_id(self, external_id: str) -> Sequence[UserRecord]:
         """Return the users whose external id equals ``external_id`` exactly, ordered by id."""
         if contains_nul(external_id):
             return ()
-        table = self._tables.user
-        statement = select(table).where(table.c.external_id == external_id).order_by(table.c.id)
-        return tuple(user_record(row) for row in self._connection.execute(statement).mappings())
+        statement = statements.select_ordered_by_id(self._tables.user, "external_id", match="equal")
+        rows = self._connection.execute(statement, {statements.VALUE: external_id}).mappings()
+        return tuple(user_record(row) for row in rows)
 
     def get_users(self, user_ids: Iterable[int]) -> Mapping[int, UserRecord]:
         """Return the existing users among ``user_ids`` by id; missing ids are left out."""
@@ -91,6 +92,10 @@ class UserOperations(UnitOfWorkBase):
         correlated subquery, so it needs no join.
         """
         table = self._tables.user
+        found = fetch_visible_equal_page(self._connection, table, "user", where, columns=USER_FILTER_COLUMNS,
+                                         offset=offset, limit=limit, order=order)
+        if found is not None:
+            return Page(total=found[0], records=tuple(user_record(row) for row in found[1]))
         user_source = FieldSource("user", table, columns=USER_FILTER_COLUMNS)
         sources = {"user": user_source}
         source: FromClause = table
@@ -150,7 +155,7 @@ class UserOperations(UnitOfWorkBase):
         )
         with unique_violations_translated():
             row = (
-                self._connection.execute(insert(table).values(values).returning(table))
+                self._connection.execute(statements.insert_returning(table), values)
                 .mappings()
                 .one()
             )
@@ -170,25 +175,20 @@ class UserOperations(UnitOfWorkBase):
         if not values:
             return self._require_user(user_id)
 
-        statement = (
-            update(table)
-            .where(table.c.id == user_id)
-            .values({**values, "version": table.c.version + 1, "updated": utc_now()})
-            .returning(table)
-        )
+        statement = statements.update_by_id(table, bump_version=True)
+        parameters = {**values, "updated": utc_now(), statements.target_id_name(table): user_id}
         with unique_violations_translated():
-            row = self._connection.execute(statement).mappings().one_or_none()
+            row = self._connection.execute(statement, parameters).mappings().one_or_none()
         if row is None:
             raise LookupError(f"user {user_id} not found")
         return user_record(row)
 
-    def _fetch_user(self, condition: ColumnElement[bool], *, for_update: bool) -> UserRecord | None:
-        statement = select(self._tables.user).where(condition)
-        if for_update:
-            # PostgreSQL locks the row. SQLite ignores FOR UPDATE, because a write unit of
-            # work there already holds the database write lock.
-            statement = statement.with_for_update()
-        row = self._connection.execute(statement).mappings().one_or_none()
+    def _fetch_user(self, column_name: str, value: object, *, ignore_case: bool = False,
+                    for_update: bool = False) -> UserRecord | None:
+        statement = statements.select_by(
+            self._tables.user, column_name, ignore_case=ignore_case, for_update=for_update
+        )
+        row = self._connection.execute(statement, {statements.VALUE: value}).mappings().one_or_none()
         return None if row is None else user_record(row)
 
     def _require_user(self, user_id: int) -> UserRecord:
