@@ -8,7 +8,7 @@ lists what the CRM stores and nothing else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..mapping.resolver import MANAGER_PATH, MappingError, ResolvedAttribute, UserMapping
@@ -84,11 +84,18 @@ class UserBinding:
     mapping: UserMapping
     resource: UserResource
     attributes: tuple[BoundAttribute, ...]
+    # Bound attributes by lower-case path. Of two paths that differ only in case, the first wins.
+    _by_path: Mapping[str, BoundAttribute] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, BoundAttribute] = {}
+        for bound in self.attributes:
+            index.setdefault(bound.path.lower(), bound)
+        object.__setattr__(self, "_by_path", index)
 
     def attribute(self, path: str) -> BoundAttribute | None:
         """Return the bound attribute whose path is ``path`` (any letter case), or None."""
-        wanted = path.lower()
-        return next((bound for bound in self.attributes if bound.path.lower() == wanted), None)
+        return self._by_path.get(path.lower())
 
 
 def _type_filter(path: PatchPath, text: str) -> str | None:
