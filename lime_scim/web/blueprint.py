@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import PathConverter
+from werkzeug.sansio.utils import get_current_url
 
 from ..provisioning.retry import run_with_retries
 from ..scim.errors import InternalError, NotFound, ScimError, TooManyRequests, Unauthorized
@@ -72,7 +74,7 @@ def loggable(text: str) -> str:
     Paths and ids come from the client, so a raw line break in one could forge a log line.
     """
     if len(text) <= _MAX_LOGGED_CHARACTERS and text.isprintable():
-        # Nothing to escape or cut, as for almost every request. str.isprintable() runs in C.
+        # Nothing to escape or cut, which is the usual case. str.isprintable() runs in C.
         return text
     escaped = "".join(
         character if character.isprintable() else character.encode("unicode_escape").decode("ascii")
@@ -134,10 +136,20 @@ def _handle(provider: ApplicationProvider, guards: _Guards, application: str, se
         )
 
     handler = find_handler(request.method, segments)
-    base_url = request.host_url.rstrip("/") + f"/{application}/api/v1/scim"
+    base_url = _base_url(request.scheme, request.host, application)
     call = Call(served, request, base_url, segments)
     description = f"Application {loggable(application)}: {request.method} {loggable(request.path)}"
     return run_with_retries(lambda: handler(call), description=description)
+
+
+@functools.lru_cache(maxsize=256)
+def _base_url(scheme: str, host: str, application: str) -> str:
+    """Return the SCIM base URL of ``application`` as ``request.host_url`` would start it.
+
+    Cached because Werkzeug builds host_url through an IRI conversion on every request. The
+    Host header comes from the client, so the cache is bounded.
+    """
+    return get_current_url(scheme, host).rstrip("/") + f"/{application}/api/v1/scim"
 
 
 def _log_failed_login(failed_logins: ThrottledWarning, application: str, authorization: str | None) -> None:
