@@ -112,6 +112,7 @@ class UserService:
     def create(self, body: Any, *, base_url: str) -> dict[str, Any]:
         """Create the user, or revive/adopt the matching one; return the new representation."""
         values = self._values_from_body(body)
+        managers: dict[int, UserRecord] = {}
         with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_field):
             state = self._match_for_create(uow, values)
             if state is None:
@@ -122,7 +123,7 @@ class UserService:
                 inserted = True
                 logger.info("Created user %s (record %s)", self._ids.of_user(user), user.id)
             else:
-                old = self._values(uow, state)
+                old = self._values(uow, state, managers)
                 inserted = False
                 logger.info("Revived or adopted user %s (record %s)", self._ids.of_user(state.user), state.user.id)
             if values.get("active") is None:
@@ -136,10 +137,11 @@ class UserService:
             else:
                 # An adopted CRM user keeps the CRM data of attributes the client did not send.
                 merged = {**old, **{key: value for key, value in values.items() if value is not None}}
-            state = self._write(uow, state, merged, old, revive=True, inserted=inserted)
+            state = self._write(uow, state, merged, old, revive=True, inserted=inserted, managers=managers)
             # A [user] row inserted by this request belongs to no group yet.
             known_groups: dict[int, Sequence[GroupRecord]] | None = {state.user.id: ()} if inserted else None
-            return self._render(uow, [state], base_url, Projection(), known_groups=known_groups)[0]
+            return self._render(uow, [state], base_url, Projection(), known_groups=known_groups,
+                                known_managers=managers)[0]
 
     def replace(self, resource_id: str, body: Any, *, base_url: str, if_match: str | None = None) -> dict[str, Any]:
         """Replace every stored attribute with the body's (RFC 7644 §3.5.1).
@@ -154,11 +156,12 @@ class UserService:
         with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_field):
             state = self._state(uow, self._find(uow, resource_id, for_update=True))
             check_version(if_match, state.user)
-            old = self._values(uow, state)
+            managers: dict[int, UserRecord] = {}
+            old = self._values(uow, state, managers)
             if values.get("active") is None:
                 values["active"] = old.get("active", True)
-            state = self._write(uow, state, values, old)
-            return self._render(uow, [state], base_url, Projection())[0]
+            state = self._write(uow, state, values, old, managers=managers)
+            return self._render(uow, [state], base_url, Projection(), known_managers=managers)[0]
 
     def patch(self, resource_id: str, body: Any, *, base_url: str, if_match: str | None = None) -> dict[str, Any]:
         """Apply a PatchOp message atomically; return the new representation.
@@ -169,15 +172,16 @@ class UserService:
         with self._api.unit_of_work(write=True) as uow, store_errors(self._attribute_of_field):
             state = self._state(uow, self._find(uow, resource_id, for_update=True))
             check_version(if_match, state.user)
-            old = self._values(uow, state)
+            managers: dict[int, UserRecord] = {}
+            old = self._values(uow, state, managers)
             resource = self._wire(old)
             patched = copy.deepcopy(resource)
             if apply_patch(patched, operations, self._definition):
                 values = self._values_from_body(patched)
                 if values.get("active") is None:
                     values["active"] = old.get("active", True)
-                state = self._write(uow, state, values, old)
-            return self._render(uow, [state], base_url, Projection())[0]
+                state = self._write(uow, state, values, old, managers=managers)
+            return self._render(uow, [state], base_url, Projection(), known_managers=managers)[0]
 
     def delete(self, resource_id: str, *, if_match: str | None = None) -> None:
         """Deactivate the user and hide it from SCIM; no CRM data is removed (soft delete).
@@ -265,8 +269,8 @@ class UserService:
             raise InvalidValue("The attribute 'userName' is required and must not be empty.")
         return values
 
-    def _values(self, uow: UnitOfWork, state: UserState) -> Values:
-        managers = self._managers_by_coworker(uow, [state])
+    def _values(self, uow: UnitOfWork, state: UserState, known_managers: dict[int, UserRecord]) -> Values:
+        managers = self._managers_by_coworker(uow, [state], known_managers)
         return self._values_of(state, managers)
 
     def _values_of(self, state: UserState, managers: Mapping[int, UserRecord]) -> Values:
@@ -293,8 +297,13 @@ class UserService:
             return "true" if raw else "false"
         return raw if isinstance(raw, str) else str(raw)
 
-    def _managers_by_coworker(self, uow: UnitOfWork, states: Sequence[UserState]) -> dict[int, UserRecord]:
-        """Return, per manager coworker id, the manager's [user] record."""
+    def _managers_by_coworker(self, uow: UnitOfWork, states: Sequence[UserState],
+                              known: dict[int, UserRecord] | None = None) -> dict[int, UserRecord]:
+        """Return, per manager coworker id, the manager's [user] record.
+
+        ``known`` caches the records that this unit of work has read already. The managers
+        read here are added to it.
+        """
         bound = self._binding.attribute(MANAGER_PATH)
         if bound is None or bound.property is None:
             return {}
@@ -302,7 +311,14 @@ class UserService:
         coworker_ids.discard(None)
         if not coworker_ids:
             return {}
-        coworkers = uow.get_objects(self._link.limetype, [i for i in coworker_ids if isinstance(i, int)])
+        cached = known if known is not None else {}
+        unread = [i for i in coworker_ids if isinstance(i, int) and i not in cached]
+        if unread:
+            cached.update(self._read_managers(uow, unread))
+        return {coworker_id: cached[coworker_id] for coworker_id in coworker_ids if coworker_id in cached}
+
+    def _read_managers(self, uow: UnitOfWork, coworker_ids: list[int]) -> dict[int, UserRecord]:
+        coworkers = uow.get_objects(self._link.limetype, coworker_ids)
         user_ids = {cid: obj.values.get(self._link.user_property) for cid, obj in coworkers.items()}
         users = uow.get_users([uid for uid in user_ids.values() if isinstance(uid, int)])
         found: dict[int, UserRecord] = {}
@@ -316,12 +332,12 @@ class UserService:
     # Writing values
 
     def _write(self, uow: UnitOfWork, state: UserState, new: Values, old: Values, *, revive: bool = False,
-               inserted: bool = False) -> UserState:
+               inserted: bool = False, managers: dict[int, UserRecord] | None = None) -> UserState:
         """Write the changed values to the [user] row and the coworker; return the new state.
 
         ``inserted`` says that this unit of work inserted the [user] row with version 1, so only
         columns that differ from the inserted row are updated, and the new coworker does not bump
-        the version.
+        the version. A new manager's record is added to ``managers``, by coworker id.
         """
         self._check_user_name_free(uow, state.user, new.get("userName"))
         user_changes: dict[str, object] = {}
@@ -330,7 +346,7 @@ class UserService:
             value = new.get(bound.path)
             if value == old.get(bound.path) and not (bound.property and state.coworker is None):
                 continue
-            self._collect(uow, state, bound, value, user_changes, object_changes)
+            self._collect(uow, state, bound, value, user_changes, object_changes, managers)
 
         if revive:
             user_changes.update({"scim_deleted": False, "scim_managed": True})
@@ -374,7 +390,8 @@ class UserService:
         )
 
     def _collect(self, uow: UnitOfWork, state: UserState, bound: BoundAttribute, value: Any,
-                 user_changes: dict[str, object], object_changes: dict[str, object]) -> None:
+                 user_changes: dict[str, object], object_changes: dict[str, object],
+                 managers: dict[int, UserRecord] | None) -> None:
         column = bound.user_column
         if column is not None:
             if column == "fullname":
@@ -387,14 +404,15 @@ class UserService:
             return
         name = bound.property.name
         if bound.kind == "manager":
-            object_changes[name] = self._manager_coworker_id(uow, state, value)
+            object_changes[name] = self._manager_coworker_id(uow, state, value, managers)
         elif bound.kind == "boolean":
             active = True if value is None else bool(value)
             object_changes[name] = (not active) if bound.inverted else active
         else:
             object_changes[name] = _to_property(bound, value)
 
-    def _manager_coworker_id(self, uow: UnitOfWork, state: UserState, manager_id: Any) -> int | None:
+    def _manager_coworker_id(self, uow: UnitOfWork, state: UserState, manager_id: Any,
+                             managers: dict[int, UserRecord] | None) -> int | None:
         if manager_id is None:
             return None
         if not isinstance(manager_id, str):
@@ -405,7 +423,10 @@ class UserService:
                                "Provision the manager first, then set the manager again.")
         if manager.id == state.user.id and state.coworker is not None:
             return state.coworker.id
-        return self._ensure_coworker(uow, manager).id
+        coworker = self._ensure_coworker(uow, manager)
+        if managers is not None and manager.id != state.user.id:
+            managers[coworker.id] = manager
+        return coworker.id
 
     def _ensure_coworker(self, uow: UnitOfWork, user: UserRecord) -> LimeObject:
         existing = uow.find_objects(self._link.limetype, self._link.user_property, user.id)
@@ -468,9 +489,18 @@ class UserService:
         return self._schema.dump(data)
 
     def _render(self, uow: UnitOfWork, states: Sequence[UserState], base_url: str, projection: Projection,
-                *, known_groups: Mapping[int, Sequence[GroupRecord]] | None = None) -> list[dict[str, Any]]:
-        """Return the SCIM representations; ``known_groups`` replaces the read of the users' groups."""
-        managers = self._managers_by_coworker(uow, states)
+                *, known_groups: Mapping[int, Sequence[GroupRecord]] | None = None,
+                known_managers: Mapping[int, UserRecord] | None = None) -> list[dict[str, Any]]:
+        """Return the SCIM representations.
+
+        ``known_groups`` replaces the read of the users' groups. ``known_managers`` holds manager
+        records that this unit of work read, by coworker id. The rendered users' own records are
+        not taken from it, because this unit of work may have changed them since.
+        """
+        rendered_ids = {state.user.id for state in states}
+        cached = {coworker_id: manager for coworker_id, manager in (known_managers or {}).items()
+                  if manager.id not in rendered_ids}
+        managers = self._managers_by_coworker(uow, states, cached)
         groups: Mapping[int, Sequence[GroupRecord]]
         if known_groups is not None:
             groups = known_groups

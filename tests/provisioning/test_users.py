@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import event
 
 from lime_scim.mapping.resolver import resolve_user_mapping
 from lime_scim.objectapi.datamodel import default_datamodel_path, load_datamodel
@@ -629,6 +630,35 @@ def test_manager_cleared(api: SqlObjectApi, user_service: UserService, karin: di
     assert ENTERPRISE_URN not in patched
     assert ENTERPRISE_URN not in patched["schemas"]
     assert manager_coworker_id(api, karin["id"]) is None
+
+
+def test_self_manager_shows_new_name(user_service: UserService, karin: dict[str, Any]) -> None:
+    patch(user_service, karin["id"], {"op": "Add", "path": MANAGER, "value": karin["id"]})
+
+    patched = patch(user_service, karin["id"], {"op": "Replace", "path": "displayName", "value": "Karin Renamed"})
+
+    assert patched[ENTERPRISE_URN]["manager"]["value"] == karin["id"]
+    assert patched[ENTERPRISE_URN]["manager"]["displayName"] == "Karin Renamed"
+
+
+def test_manager_patch_reads_manager_once(api: SqlObjectApi, user_service: UserService, karin: dict[str, Any],
+                                          boss: dict[str, Any]) -> None:
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(api.engine, "before_cursor_execute", record)
+    try:
+        patched = patch(user_service, karin["id"], {"op": "Add", "path": MANAGER, "value": boss["id"]})
+    finally:
+        event.remove(api.engine, "before_cursor_execute", record)
+
+    assert patched[ENTERPRISE_URN]["manager"]["displayName"] == "Berit Boss"
+    # Two reads of [user]: the patched user, then the manager. The response reuses the
+    # manager's record instead of reading it again.
+    user_reads = [sql for sql in statements if "FROM lime_user" in sql]
+    assert len(user_reads) == 2
 
 
 def test_manager_unknown_id_rejected(user_service: UserService, karin: dict[str, Any]) -> None:
