@@ -493,7 +493,7 @@ class UserService:
                 known_managers: Mapping[int, UserRecord] | None = None) -> list[dict[str, Any]]:
         """Return the SCIM representations.
 
-        ``known_groups`` replaces the read of the users' groups. ``known_managers`` holds manager
+        ``known_groups`` replaces the read of the users' groups. ``known_managers`` contains the manager
         records that this unit of work read, by coworker id. The rendered users' own records are
         not taken from it, because this unit of work may have changed them since.
         """
