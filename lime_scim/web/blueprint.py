@@ -136,20 +136,21 @@ def _handle(provider: ApplicationProvider, guards: _Guards, application: str, se
         )
 
     handler = find_handler(request.method, segments)
-    base_url = _base_url(request.scheme, request.host, application)
+    base_url = _base_url(request.scheme, request.host, request.root_path, application)
     call = Call(served, request, base_url, segments)
     description = f"Application {loggable(application)}: {request.method} {loggable(request.path)}"
     return run_with_retries(lambda: handler(call), description=description)
 
 
 @functools.lru_cache(maxsize=256)
-def _base_url(scheme: str, host: str, application: str) -> str:
-    """Return the SCIM base URL of ``application`` as ``request.host_url`` would start it.
+def _base_url(scheme: str, host: str, root_path: str, application: str) -> str:
+    """Return the SCIM base URL of ``application`` as ``request.root_url`` would start it.
 
-    Cached because Werkzeug builds host_url through an IRI conversion on every request. The
-    Host header comes from the client, so the cache is bounded.
+    ``root_path`` is the WSGI SCRIPT_NAME, so an app mounted under a path prefix returns
+    locations that include the prefix. Cached because Werkzeug builds the URL through an IRI
+    conversion on every request. The Host header comes from the client, so the cache is bounded.
     """
-    return get_current_url(scheme, host).rstrip("/") + f"/{application}/api/v1/scim"
+    return get_current_url(scheme, host, root_path).rstrip("/") + f"/{application}/api/v1/scim"
 
 
 def _log_failed_login(failed_logins: ThrottledWarning, application: str, authorization: str | None) -> None:

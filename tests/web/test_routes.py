@@ -475,6 +475,16 @@ def test_created_user_location_and_etag(client: FlaskClient) -> None:
     assert response.headers["ETag"] == body["meta"]["version"]
 
 
+def test_location_keeps_mount_prefix(client: FlaskClient) -> None:
+    response = client.post(f"{BASE}/Users", json={"userName": "karin"}, headers=auth(),
+                           environ_overrides={"SCRIPT_NAME": "/crm"})
+
+    body = body_of(response)
+    assert response.status_code == 201
+    assert response.headers["Location"] == f"http://localhost/crm{BASE}/Users/{body['id']}"
+    assert body["meta"]["location"] == response.headers["Location"]
+
+
 def test_created_group_location(client: FlaskClient) -> None:
     response = client.post(f"{BASE}/Groups", json={"displayName": "Sales"}, headers=auth())
 
