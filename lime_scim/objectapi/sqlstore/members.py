@@ -77,12 +77,13 @@ class MembershipOperations(UnitOfWorkBase):
 
         Every requested user id is a key, with an empty sequence when it has no groups.
         """
-        statement = statements.select_groups_of_users(self._tables.group, self._tables.member)
         ids = [user_id for user_id in dict.fromkeys(user_ids) if is_record_id(user_id)]
         found: dict[int, list[GroupRecord]] = {user_id: [] for user_id in ids}
         for batch in chunks(ids):
-            rows = self._connection.execute(statement, {statements.VALUES: batch}).mappings()
-            for row in rows:
+            single = len(batch) == 1
+            statement = statements.select_groups_of_users(self._tables.group, self._tables.member, single=single)
+            parameters = {statements.VALUE: batch[0]} if single else {statements.VALUES: batch}
+            for row in self._connection.execute(statement, parameters).mappings():
                 found[row["user_id"]].append(group_record(row))
         return {user_id: tuple(groups) for user_id, groups in found.items()}
 

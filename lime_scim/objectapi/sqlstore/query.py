@@ -235,8 +235,14 @@ def fetch_in_chunks(
 ) -> list[RowMapping]:
     """Return the rows of ``table`` whose column is one of ``values``, in batched IN lists."""
     column = table.c[column_name]
+    unique = list(dict.fromkeys(values))
+    if len(unique) == 1 and extra is None:
+        # Most requests read one user or coworker. An expanding IN renders its SQL again on
+        # every run, so one value takes the prebuilt "column = :value" statement instead.
+        single = connection.execute(statements.select_by(table, column_name), {statements.VALUE: unique[0]})
+        return list(single.mappings())
     rows: list[RowMapping] = []
-    for batch in chunks(dict.fromkeys(values)):
+    for batch in chunks(unique):
         if extra is None:
             result = connection.execute(_select_in(table, column_name), {_IN_VALUES: batch})
         else:

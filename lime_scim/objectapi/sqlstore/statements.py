@@ -171,11 +171,19 @@ def select_members(user: Table, member: Table) -> Select[Any]:
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
-def select_groups_of_users(group: Table, member: Table) -> Select[Any]:
-    """Return ``(user_id, group row)`` pairs for the users in ``:values``, by user and group id."""
+def select_groups_of_users(group: Table, member: Table, *, single: bool) -> Select[Any]:
+    """Return ``(user_id, group row)`` pairs for the users in ``:values``, by user and group id.
+
+    With ``single`` the statement takes one user id as ``:value``. An expanding IN renders its
+    SQL again on every run, and most requests ask for the groups of one user.
+    """
+    if single:
+        condition = member.c.user_id == bindparam(VALUE)
+    else:
+        condition = member.c.user_id.in_(bindparam(VALUES, expanding=True))
     return (
         select(member.c.user_id, group)
         .join(group, group.c.id == member.c.group_id)
-        .where(member.c.user_id.in_(bindparam(VALUES, expanding=True)))
+        .where(condition)
         .order_by(member.c.user_id, group.c.id)
     )
