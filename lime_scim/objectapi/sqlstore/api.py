@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ..port import LimetypeInfo
-from .engine import WRITE_OPTION, create_store_engine, normalize_url
+from .engine import WRITE_OPTION, create_store_engine, dispose_engine, normalize_url
 from .errors import transient_error_of
 from .schema import create_schema
 from .tables import StoreTables, build_tables
@@ -66,7 +66,7 @@ class SqlObjectApi:
 
     def close(self) -> None:
         """Close every pooled connection; the object must not be used afterwards."""
-        self._engine.dispose()
+        dispose_engine(self._engine)
 
 
 def create_object_api(
@@ -86,7 +86,7 @@ def create_object_api(
     try:
         create_schema(engine, tables)
     except Exception:
-        engine.dispose()
+        dispose_engine(engine)
         raise
     logger.info(
         "opened the CRM store at %s with limetypes %s",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+from .writer_lock import WriterLock
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +23,9 @@ WRITE_OPTION = "lime_scim_write"
 # Key in a pooled SQLite connection's info dict. It is set while the connection's write
 # transaction holds the engine's writer lock, and the pool's checkin event releases the lock.
 _HOLDS_WRITER_LOCK = "lime_scim_holds_writer_lock"
+
+# The writer lock of each SQLite engine, closed by dispose_engine().
+_writer_locks: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
 
 _POSTGRESQL_DRIVERS = frozenset({"postgres", "postgresql", "postgresql+psycopg"})
 _SQLITE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite"})
@@ -90,6 +95,14 @@ def create_store_engine(url: URL, *, busy_timeout_ms: int) -> Engine:
     return _create_postgresql_engine(url, busy_timeout_ms)
 
 
+def dispose_engine(engine: Engine) -> None:
+    """Close the engine's pooled connections and, on SQLite, its writer lock file."""
+    engine.dispose()
+    writer_lock = _writer_locks.pop(engine, None)
+    if writer_lock is not None:
+        writer_lock.close()
+
+
 def _create_private_file(database: str | None) -> None:
     """Create the SQLite file readable by its owner only, when it does not exist yet.
 
@@ -108,12 +121,11 @@ def _create_private_file(database: str | None) -> None:
 def _create_sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
     _create_private_file(url.database)
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
-    # Write transactions of this process queue on this lock before BEGIN IMMEDIATE. SQLite's
-    # default busy handler (sqliteDefaultBusyCallback in main.c) retries a locked database
-    # after sleeps of 1, 2, 5, ... up to 100 ms, so a waiting writer often sleeps long after
-    # the lock was freed. A threading.Lock wakes the next writer as soon as the previous one
-    # returns its connection. Writers in other processes still meet through the busy handler.
-    writer_lock = threading.Lock()
+    # Write transactions queue on this lock before BEGIN IMMEDIATE, so that SQLite's busy
+    # handler rarely sleeps (see writer_lock.py).
+    assert url.database is not None  # normalize_url rejects SQLite URLs without a file
+    writer_lock = WriterLock(url.database)
+    _writer_locks[engine] = writer_lock
 
     def configure_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         _configure_sqlite_connection(dbapi_connection, busy_timeout_ms)
@@ -168,7 +180,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, busy_timeout_ms: int) ->
         )
 
 
-def _begin_sqlite_transaction(connection: Connection, writer_lock: threading.Lock,
+def _begin_sqlite_transaction(connection: Connection, writer_lock: WriterLock,
                               timeout_seconds: float) -> None:
     # A deferred transaction that reads first and writes later must upgrade its lock. When
     # two such writers meet, SQLite fails one at once with "database is locked" instead of
@@ -177,9 +189,9 @@ def _begin_sqlite_transaction(connection: Connection, writer_lock: threading.Loc
         connection.exec_driver_sql("BEGIN")
         return
     pooled: PoolProxiedConnection = connection.connection
-    # NOTE: after a timeout the transaction begins without the process lock, so SQLite's
+    # NOTE: after a timeout the transaction begins without the writer lock, so SQLite's
     # busy timeout applies once more and the wait can reach twice busy_timeout_ms.
-    if writer_lock.acquire(timeout=timeout_seconds):
+    if writer_lock.acquire(timeout_seconds):
         pooled.info[_HOLDS_WRITER_LOCK] = True
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
