@@ -664,6 +664,33 @@ def test_insert_object_relations(api: SqlObjectApi) -> None:
     assert coworker.values["manager"] == boss.id
 
 
+def test_relation_to_seen_row_runs_no_check(api: SqlObjectApi) -> None:
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    with api.unit_of_work(write=True) as uow:
+        user = uow.insert_user(username="seen")
+        event.listen(api.engine, "before_cursor_execute", record)
+        try:
+            coworker = uow.insert_object("coworker", {"username": user.id})
+        finally:
+            event.remove(api.engine, "before_cursor_execute", record)
+
+    assert coworker.values["username"] == user.id
+    assert len(statements) == 1
+    assert statements[0].startswith("INSERT")
+
+
+def test_relation_to_unseen_missing_row_rejected(api: SqlObjectApi) -> None:
+    with api.unit_of_work(write=True) as uow:
+        user = uow.insert_user(username="seen-too")
+        with pytest.raises(ValueRejected) as caught:
+            uow.insert_object("coworker", {"username": user.id + 1000})
+    assert caught.value.property == "username"
+
+
 @pytest.mark.parametrize(
     ("limetype", "values"),
     [("nosuchtype", {}), ("coworker", {"nosuchproperty": "x"}), ("coworker", {"id": 5})],

@@ -25,6 +25,16 @@ class UnitOfWorkBase:
         self._connection = connection
         self._tables = tables
         self._datamodel = datamodel
+        # Ids of the rows this transaction has read or written, by table name. The store never
+        # deletes a user or an object, so a row seen here still exists when the transaction
+        # links another row to it, and that link needs no check of its own.
+        self._seen_ids: dict[str, set[int]] = {}
+
+    def _note_seen(self, table: Table, record_id: int) -> None:
+        self._seen_ids.setdefault(table.name, set()).add(record_id)
+
+    def _was_seen(self, table: Table, record_id: object) -> bool:
+        return record_id in self._seen_ids.get(table.name, ())
 
     @property
     def _dialect_name(self) -> str:

@@ -190,6 +190,8 @@ class ObjectOperations(UnitOfWorkBase):
             if value is None or prop.type not in ("user", "belongsto"):
                 continue
             target = self._relation_target(prop)
+            if self._was_seen(target, value):
+                continue
             statement = statements.select_id(target)
             if self._connection.execute(statement, {statements.VALUE: value}).first() is None:
                 raise ValueRejected(info.name, name, f"no {target.name} record with id {value}")
@@ -201,4 +203,5 @@ class ObjectOperations(UnitOfWorkBase):
         return self._tables.objects[prop.related_limetype]
 
     def _to_object(self, info: LimetypeInfo, row: RowMapping) -> LimeObject:
+        self._note_seen(self._tables.objects[info.name], row["id"])
         return lime_object(info.name, row, info.properties)

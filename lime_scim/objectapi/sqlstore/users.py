@@ -159,6 +159,7 @@ class UserOperations(UnitOfWorkBase):
                 .mappings()
                 .one()
             )
+        self._note_seen(table, row["id"])
         return user_record(row)
 
     def update_user(self, user_id: int, changes: Mapping[str, object]) -> UserRecord:
@@ -189,7 +190,10 @@ class UserOperations(UnitOfWorkBase):
             self._tables.user, column_name, ignore_case=ignore_case, for_update=for_update
         )
         row = self._connection.execute(statement, {statements.VALUE: value}).mappings().one_or_none()
-        return None if row is None else user_record(row)
+        if row is None:
+            return None
+        self._note_seen(self._tables.user, row["id"])
+        return user_record(row)
 
     def _require_user(self, user_id: int) -> UserRecord:
         record = self.get_user(user_id)
