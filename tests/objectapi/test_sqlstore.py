@@ -1568,3 +1568,52 @@ def test_sqlite_username_filter_uses_index(sqlite_api: SqlObjectApi) -> None:
             assert uow.query_users(criterion).total == 1
     plan = sqlite_query_plan(sqlite_api, *last_select(statements))
     assert "USING INDEX ux_lime_user_username_lower" in plan
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL read units run without a transaction
+
+
+def _transaction_states(api: SqlObjectApi, *, write: bool) -> list[str]:
+    """Return psycopg's transaction status after each statement of a unit that reads one user."""
+    states: list[str] = []
+
+    def record(connection: Any, *_args: Any) -> None:
+        states.append(connection.connection.driver_connection.info.transaction_status.name)
+
+    event.listen(api.engine, "after_cursor_execute", record)
+    try:
+        with api.unit_of_work(write=write) as uow:
+            uow.find_user_by_username("reader")
+    finally:
+        event.remove(api.engine, "after_cursor_execute", record)
+    return states
+
+
+def test_postgresql_read_unit_autocommits(api: SqlObjectApi, database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite read units begin a deferred transaction")
+    with api.unit_of_work(write=True) as uow:
+        uow.insert_user(username="reader")
+
+    read_states = _transaction_states(api, write=False)
+    write_states = _transaction_states(api, write=True)
+
+    assert read_states == ["IDLE"]
+    assert write_states == ["INTRANS"]
+
+
+def test_postgresql_write_after_read_rolls_back(api: SqlObjectApi, database_url: str) -> None:
+    """The connection a read unit used leaves autocommit mode before a write unit gets it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite read units begin a deferred transaction")
+    with api.unit_of_work() as uow:
+        uow.find_user_by_username("nobody")
+
+    with pytest.raises(RuntimeError):
+        with api.unit_of_work(write=True) as uow:
+            uow.insert_user(username="rolled-back")
+            raise RuntimeError("fail the unit of work")
+
+    with api.unit_of_work() as uow:
+        assert uow.find_user_by_username("rolled-back") is None

@@ -44,10 +44,11 @@ class SqlObjectApi:
         """Open a transaction; ``write=True`` takes the write lock up front where that matters.
 
         On SQLite a write unit starts with BEGIN IMMEDIATE and a read unit with a deferred
-        BEGIN. NOTE: a read unit may still write, but on SQLite its lock upgrade can fail
-        with "database is locked" when another writer is active, so open writers with
-        ``write=True``. The transaction commits when the block ends normally and rolls
-        back when it raises.
+        BEGIN. On PostgreSQL a read unit runs its statements in autocommit mode, which saves
+        the round trips of BEGIN and COMMIT. Under PostgreSQL's default READ COMMITTED each
+        statement sees its own snapshot inside a transaction too, so reads see the same data.
+        A read unit must therefore not write: its writes would commit one statement at a
+        time. A write unit commits when the block ends normally and rolls back when it raises.
 
         Raises StoreBusy, after the rollback, when a lock wait outlasts the busy timeout or
         the database breaks a deadlock, and StoreUnavailable when the database cannot be
@@ -55,7 +56,11 @@ class SqlObjectApi:
         """
         try:
             with self._engine.connect() as connection:
-                connection.execution_options(**{WRITE_OPTION: write})
+                if write or connection.dialect.name != "postgresql":
+                    connection.execution_options(**{WRITE_OPTION: write})
+                else:
+                    # The pool restores the default isolation level when the connection returns.
+                    connection.execution_options(isolation_level="AUTOCOMMIT")
                 with connection.begin():
                     yield SqlUnitOfWork(connection, self._tables, self._limetypes)
         except DBAPIError as error:
