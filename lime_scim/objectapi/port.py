@@ -375,7 +375,11 @@ class ObjectApi(Protocol):
     def limetypes(self) -> Mapping[str, LimetypeInfo]: ...
 
     def unit_of_work(self, *, write: bool = False) -> AbstractContextManager[UnitOfWork]:
-        """Open a transaction; ``write=True`` takes the write lock up front where that matters."""
+        """Open a unit of work; ``write=True`` takes the write lock up front where that matters.
+
+        Only a write unit is atomic. A read unit must not write, because on PostgreSQL it runs
+        its statements in autocommit mode.
+        """
         ...
 
     def close(self) -> None: ...
