@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -91,17 +92,23 @@ def read_json(request: Request, limits: RequestLimits = RequestLimits()) -> Any:
     data = _read_body(request, limits.max_body_bytes)
     if not data.strip():
         raise InvalidSyntax("The request body is empty; send a JSON object.")
+    encoding = json.detect_encoding(data)
     try:
         # Decoded as json.loads decodes bytes, so that the checks below can scan the text.
-        text = data.decode(json.detect_encoding(data), "surrogatepass")
+        text = data.decode(encoding, "surrogatepass")
         document = json.loads(text)
     except UnicodeDecodeError as error:
-        raise InvalidSyntax("The request body is not valid UTF-8.") from error
+        raise InvalidSyntax(f"The request body is not valid {encoding.upper()}. Send UTF-8.") from error
     except json.JSONDecodeError as error:
         raise InvalidSyntax(f"The request body is not valid JSON: {error.msg} at line {error.lineno} "
                             f"column {error.colno}.") from error
     except RecursionError as error:
         raise _too_deep(limits.max_json_depth) from error
+    except ValueError as error:
+        # Python refuses to convert an integer literal longer than sys.get_int_max_str_digits()
+        # (4300 digits by default) and json.loads passes that ValueError on.
+        raise InvalidSyntax(f"The request body contains a number with more than {sys.get_int_max_str_digits()} "
+                            "digits, which this server does not accept.") from error
     _check_json_document(document, text, limits.max_json_depth)
     return document
 

@@ -466,6 +466,22 @@ def test_unknown_schema_id_404(client: FlaskClient) -> None:
 # Response headers
 
 
+def test_long_integer_body_invalid_syntax(client: FlaskClient) -> None:
+    response = post_raw(client, '{"userName": "long", "active": %s}' % ("1" * 5000))
+
+    detail = assert_scim_error(response, 400, "invalidSyntax")
+    assert "4300 digits" in detail
+
+
+def test_bad_utf16_body_names_encoding(client: FlaskClient) -> None:
+    body = '{"userName": "x"}'.encode("utf-16-le") + b"\x00"  # an odd number of bytes
+
+    response = post_raw(client, body)
+
+    detail = assert_scim_error(response, 400, "invalidSyntax")
+    assert "UTF-16" in detail
+
+
 def test_created_user_location_and_etag(client: FlaskClient) -> None:
     response = client.post(f"{BASE}/Users", json={"userName": "karin"}, headers=auth())
 
