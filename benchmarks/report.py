@@ -60,7 +60,15 @@ def _header(document: dict[str, Any]) -> list[str]:
         f"({document.get('peer_concurrency', document['concurrency'])} for scim2-server); "
         f"{document['threads']} threads per gunicorn worker. The client and the servers share the machine.",
         "",
-    ]
+    ] + _rounds_lines(document.get("rounds", 1))
+
+
+def _rounds_lines(rounds: int) -> list[str]:
+    if rounds <= 1:
+        return []
+    return [f"Rounds: {rounds}. Each round ran every server once, in the same order. Rates, latencies and CPU "
+            "times are medians over the rounds, peak RSS is the highest and errors are summed; "
+            "results.json lists each round's rate per request kind.", ""]
 
 
 def _kind_table(runs: list[dict[str, Any]], database: str, workers: int) -> list[str]:

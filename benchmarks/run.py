@@ -25,6 +25,7 @@ from .cycles import RunSettings, run_cycles
 from .environment import describe_environment
 from .postgres import BenchPostgres, start_postgres
 from .probes import ProbeSizes, run_probes
+from .rounds import combine_rounds
 from .servers import ServerProcess, start_ceiling, start_lime, start_peer, write_lime_config
 from .workload import PEER_ADAPTATIONS, Forms, Sizes
 
@@ -81,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "listen backlog of 5 and closes each one after its response; more threads "
                               "overflow the backlog, and each dropped connection stalls a client for 1 s "
                               "(default: 4)")
+    servers.add_argument("--rounds", type=int, default=1,
+                         help="run every server this many times, taking turns, and report the medians; "
+                              "on a shared machine 3 rounds steady the ratios (default: 1)")
     servers.add_argument("--max-seconds", type=float, default=300.0,
                          help="time limit of one server's two cycles, in seconds; requests left "
                               "after it are skipped and reported (default: 300)")
@@ -160,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes.check()
     except ValueError as error:
         build_parser().error(str(error))
+    if args.rounds < 1:
+        build_parser().error(f"--rounds must be 1 or more, not {args.rounds}")
 
     needs_postgres = "postgresql" in args.databases and ("lime" in args.servers or args.probes
                                                          or args.probes_only)
@@ -174,10 +180,16 @@ def main(argv: list[str] | None = None) -> int:
         "peer_concurrency": args.peer_concurrency,
         "threads": args.threads,
         "peer_adaptations": [vars(adaptation) for adaptation in PEER_ADAPTATIONS],
+        "rounds": args.rounds,
     }
     try:
         if not args.probes_only:
-            document["runs"] = run_matrix(args, sizes, workdir, postgres)
+            rounds = []
+            for number in range(1, args.rounds + 1):
+                if args.rounds > 1:
+                    logger.info("round %d of %d", number, args.rounds)
+                rounds.append(run_matrix(args, sizes, workdir, postgres))
+            document["runs"] = rounds[0] if args.rounds == 1 else combine_rounds(rounds)
         if args.probes or args.probes_only:
             probe_sizes = ProbeSizes(args.probe_users, args.probe_members, args.probe_requests)
             document["probes"] = [run_probes(database, probe_sizes, workdir, postgres, threads=args.threads)
