@@ -232,9 +232,19 @@ class UnitOfWork(Protocol):
     """One transaction. Every method of the plugin's use cases runs inside exactly one."""
 
     # --- [user]
-    def get_user(self, user_id: int, *, for_update: bool = False) -> UserRecord | None: ...
+    def get_user(self, user_id: int, *, for_update: bool = False,
+                 link: ObjectLink | None = None) -> UserRecord | None:
+        """Return the user with this record id, or None.
 
-    def get_user_by_scim_id(self, scim_id: str, *, for_update: bool = False) -> UserRecord | None: ...
+        With ``link`` the store may read the user's linked objects in the same statement, so
+        that :meth:`find_objects_in` for this user needs no statement of its own.
+        """
+        ...
+
+    def get_user_by_scim_id(self, scim_id: str, *, for_update: bool = False,
+                            link: ObjectLink | None = None) -> UserRecord | None:
+        """Return the user with this SCIM id, or None; ``link`` works as in :meth:`get_user`."""
+        ...
 
     def find_user_by_username(self, username: str) -> UserRecord | None:
         """Return the user whose username equals ``username`` ignoring letter case."""

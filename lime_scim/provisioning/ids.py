@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..objectapi.port import GroupRecord, UnitOfWork, UserRecord
+from ..objectapi.port import GroupRecord, ObjectLink, UnitOfWork, UserRecord
 
 RecordT = TypeVar("RecordT", UserRecord, GroupRecord)
 
@@ -40,12 +40,16 @@ class ResourceIds:
     def of_group(self, group: GroupRecord) -> str:
         return str(group.id) if self.legacy else group.scim_id
 
-    def find_user(self, uow: UnitOfWork, resource_id: str, *, for_update: bool = False) -> UserRecord | None:
-        """Return the user that ``resource_id`` names in either id form, or None."""
+    def find_user(self, uow: UnitOfWork, resource_id: str, *, for_update: bool = False,
+                  link: ObjectLink | None = None) -> UserRecord | None:
+        """Return the user that ``resource_id`` names in either id form, or None.
+
+        ``link`` lets the store read the user's linked objects in the same statement.
+        """
         record_id = parse_record_id(resource_id)
         if record_id is not None:
-            return uow.get_user(record_id, for_update=for_update)
-        return uow.get_user_by_scim_id(resource_id, for_update=for_update)
+            return uow.get_user(record_id, for_update=for_update, link=link)
+        return uow.get_user_by_scim_id(resource_id, for_update=for_update, link=link)
 
     def find_group(self, uow: UnitOfWork, resource_id: str, *, for_update: bool = False) -> GroupRecord | None:
         """Return the group that ``resource_id`` names in either id form, or None."""

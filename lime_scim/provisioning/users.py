@@ -201,7 +201,7 @@ class UserService:
     # Lookups
 
     def _find(self, uow: UnitOfWork, resource_id: str, *, for_update: bool = False) -> UserRecord:
-        user = self._ids.find_user(uow, resource_id, for_update=for_update)
+        user = self._ids.find_user(uow, resource_id, for_update=for_update, link=self._link)
         if user is None or user.scim_deleted:
             raise NotFound(f"No user has the id '{resource_id}'.")
         return user

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, RowMapping, Table
 
-from ..port import LimetypeInfo, UnknownLimetype, ValueRejected
+from ..port import LimeObject, LimetypeInfo, ObjectLink, UnknownLimetype, ValueRejected
+from . import statements
+from .records import lime_object
 from .tables import StoreTables
 from .values import check_value
 
@@ -29,6 +31,29 @@ class UnitOfWorkBase:
         # deletes a user or an object, so a row seen here still exists when the transaction
         # links another row to it, and that link needs no check of its own.
         self._seen_ids: dict[str, set[int]] = {}
+
+        # Objects read together with their users, by (limetype, user property) and then by user
+        # id. A user id that is present maps to all of that user's linked objects. Any write to
+        # the limetype drops its entries, so they never outlive a change in this transaction.
+        self._linked_objects: dict[tuple[str, str], dict[int, list[LimeObject]]] = {}
+
+    def _remember_linked(self, link: ObjectLink, rows: Sequence[RowMapping]) -> None:
+        """Keep the linked objects in rows of :func:`statements.select_by_with_linked`."""
+        info = self._datamodel[link.limetype]
+        by_user = self._linked_objects.setdefault((link.limetype, link.user_property), {})
+        prefix = statements.LINKED_PREFIX
+        for row in rows:
+            objects = by_user.setdefault(row["id"], [])
+            object_id = row[prefix + "id"]
+            if object_id is None or any(known.id == object_id for known in objects):
+                continue
+            values = {"id": object_id, **{name: row[prefix + name] for name in info.properties}}
+            objects.append(lime_object(info.name, values, info.properties))
+            self._note_seen(self._tables.objects[info.name], object_id)
+
+    def _forget_linked(self, limetype: str) -> None:
+        for key in [key for key in self._linked_objects if key[0] == limetype]:
+            del self._linked_objects[key]
 
     def _note_seen(self, table: Table, record_id: int) -> None:
         self._seen_ids.setdefault(table.name, set()).add(record_id)

@@ -19,6 +19,7 @@ from .query import (
     fetch_visible_equal_page,
     sort_columns,
     table_column,
+    visible_equality,
 )
 from .records import group_record
 from .values import contains_nul, is_record_id
@@ -75,8 +76,9 @@ class GroupOperations(UnitOfWorkBase):
         for one member through the membership table's indexes, and ``pr`` for any member.
         """
         table = self._tables.group
-        found = fetch_visible_equal_page(self._connection, table, "group", where, columns=GROUP_FILTER_COLUMNS,
-                                         offset=offset, limit=limit, order=order)
+        lookup = visible_equality(table, "group", where, columns=GROUP_FILTER_COLUMNS, offset=offset, limit=limit,
+                                  order=order)
+        found = fetch_visible_equal_page(self._connection, table, lookup) if lookup is not None else None
         if found is not None:
             return Page(total=found[0], records=tuple(group_record(row) for row in found[1]))
         group_source = FieldSource("group", table, columns=GROUP_FILTER_COLUMNS)

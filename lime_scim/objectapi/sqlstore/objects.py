@@ -73,10 +73,17 @@ class ObjectOperations(UnitOfWorkBase):
         """
         info, table = self._limetype(limetype)
         self._property(info, property_name)
+        wanted = list(dict.fromkeys(values))
+        read_with_users = self._linked_objects.get((limetype, property_name))
+        if read_with_users is not None and all(
+            isinstance(value, int) and value in read_with_users for value in wanted
+        ):
+            found = {obj.id: obj for value in wanted for obj in read_with_users[value]}  # type: ignore[index]
+            return tuple(found[key] for key in sorted(found))
         column = table.c[property_name]
         checked = [
             check_value(limetype, property_name, column, value, check_length=False)
-            for value in values
+            for value in wanted
             if value is not None and not contains_nul(value)
         ]
         rows = fetch_in_chunks(self._connection, table, property_name, checked)
@@ -102,6 +109,7 @@ class ObjectOperations(UnitOfWorkBase):
         record that does not exist.
         """
         info, table = self._limetype(limetype)
+        self._forget_linked(limetype)
         checked = self._checked_values(info, table, values)
         row_values = {
             name: prop.default
@@ -128,6 +136,7 @@ class ObjectOperations(UnitOfWorkBase):
         and the errors of :meth:`insert_object` for the values.
         """
         info, table = self._limetype(limetype)
+        self._forget_linked(limetype)
         checked = self._checked_values(info, table, values)
         self._check_required(info, checked, checked)
         self._check_relations(info, checked)

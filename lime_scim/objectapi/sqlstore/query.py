@@ -132,8 +132,17 @@ def table_column(source: FieldSource, field: Field) -> ColumnElement[Any]:
     return source.table.c[field.name]
 
 
-def fetch_visible_equal_page(
-    connection: Connection,
+@dataclass(frozen=True, slots=True)
+class VisibleEquality:
+    """A query for rows not deleted through SCIM whose column equals a value."""
+
+    column_name: str
+    value: object
+    ignore_case: bool
+    limit: int
+
+
+def visible_equality(
     table: Table,
     entity: str,
     criterion: Criterion | None,
@@ -142,13 +151,13 @@ def fetch_visible_equal_page(
     offset: int,
     limit: int | None,
     order: Sequence[Order],
-) -> tuple[int, Sequence[RowMapping]] | None:
-    """Return the page of ``column eq value AND scim_deleted eq false`` from a prebuilt statement.
+) -> VisibleEquality | None:
+    """Return the parts of a first page of ``column eq value AND scim_deleted eq false``.
 
     That is the criterion of Entra's lookups by userName, displayName or externalId, so most
-    queries take this path and skip building a statement. Return None, and leave the query to
-    :func:`fetch_page`, for any other criterion, a sort order, an offset, no or a zero limit, a
-    full page (which needs a COUNT) and a value that compiles to ``IS NULL``.
+    queries can run a prebuilt statement instead of building one. Return None, and leave the
+    query to :func:`fetch_page`, for any other criterion, a sort order, an offset, no or a zero
+    limit, and a value that compiles to ``IS NULL``.
     """
     if offset != 0 or not limit or order or not isinstance(criterion, AllOf):
         return None
@@ -166,10 +175,20 @@ def fetch_visible_equal_page(
     if value is None:
         return None
     ignore_case = isinstance(column.type, String) and not match.case_exact
-    statement = statements.select_visible_page(table, match.field.name, ignore_case=ignore_case)
-    rows = connection.execute(statement, {statements.VALUE: value, statements.LIMIT: limit})
+    return VisibleEquality(match.field.name, value, ignore_case, limit)
+
+
+def fetch_visible_equal_page(
+    connection: Connection, table: Table, query: VisibleEquality
+) -> tuple[int, Sequence[RowMapping]] | None:
+    """Return the total and the rows of ``query``, or None when the page is full.
+
+    A full page needs a COUNT for its total, which :func:`fetch_page` runs.
+    """
+    statement = statements.select_visible_page(table, query.column_name, ignore_case=query.ignore_case)
+    rows = connection.execute(statement, {statements.VALUE: query.value, statements.LIMIT: query.limit})
     page = rows.mappings().all()
-    if len(page) >= limit:
+    if len(page) >= query.limit:
         return None
     return len(page), page
 

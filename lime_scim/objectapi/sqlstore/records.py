@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -42,7 +42,7 @@ def group_record(row: RowMapping) -> GroupRecord:
     )
 
 
-def lime_object(limetype: str, row: RowMapping, property_names: Iterable[str]) -> LimeObject:
+def lime_object(limetype: str, row: Mapping[str, Any], property_names: Iterable[str]) -> LimeObject:
     """Build a LimeObject whose values cannot be changed through the record."""
     values: dict[str, Any] = {name: row[name] for name in property_names}
     return LimeObject(limetype=limetype, id=row["id"], values=MappingProxyType(values))

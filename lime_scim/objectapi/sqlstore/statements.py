@@ -108,6 +108,55 @@ def select_visible_page(table: Table, column_name: str, *, ignore_case: bool) ->
     )
 
 
+# Prefix of the labels of the linked object's columns in a statement that also reads [user].
+LINKED_PREFIX = "linked_"
+
+
+def _users_with_linked(user: Table, linked: Table, user_property: str) -> Select[Any]:
+    """Return [user] rows LEFT OUTER JOINed with the objects that link to them.
+
+    A user without a linked object has NULL in every ``linked_`` column, and a user with two
+    has two rows.
+    """
+    labelled = [column.label(LINKED_PREFIX + column.name) for column in linked.c]
+    joined = user.outerjoin(linked, linked.c[user_property] == user.c.id)
+    return select(user, *labelled).select_from(joined)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def select_by_with_linked(user: Table, linked: Table, user_property: str, column_name: str, *,
+                          for_update: bool = False) -> Select[Any]:
+    """Return :func:`select_by` of [user] joined with its linked objects, ordered by object id.
+
+    With ``for_update`` PostgreSQL locks the [user] row alone, because it cannot lock the
+    nullable side of an outer join.
+    """
+    statement = (
+        _users_with_linked(user, linked, user_property)
+        .where(user.c[column_name] == bindparam(VALUE))
+        .order_by(linked.c.id)
+    )
+    return statement.with_for_update(of=user) if for_update else statement
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def select_visible_page_with_linked(user: Table, linked: Table, user_property: str, column_name: str, *,
+                                    ignore_case: bool) -> Select[Any]:
+    """Return :func:`select_visible_page` of [user] joined with its linked objects.
+
+    ``:limit`` counts joined rows, so a user with two linked objects takes two of them.
+    """
+    column = user.c[column_name]
+    parameter = bindparam(VALUE)
+    match = func.lower(column) == func.lower(parameter) if ignore_case else column == parameter
+    return (
+        _users_with_linked(user, linked, user_property)
+        .where(match, user.c.scim_deleted == false())
+        .order_by(user.c.id, linked.c.id)
+        .limit(bindparam(LIMIT))
+    )
+
+
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def select_id(table: Table) -> Select[Any]:
     """Return ``SELECT id FROM table WHERE id = :value``, to check that a row exists."""

@@ -15,12 +15,14 @@ from .errors import unique_violations_translated
 from .query import (
     CriterionCompiler,
     FieldSource,
+    VisibleEquality,
     fetch_in_chunks,
     fetch_page,
     fetch_visible_equal_page,
     references_table,
     sort_columns,
     table_column,
+    visible_equality,
 )
 from .records import user_record
 from .values import contains_nul, is_record_id
@@ -35,15 +37,17 @@ USER_FILTER_COLUMNS = USER_WRITABLE_COLUMNS | {"id", "scim_id", "created", "upda
 class UserOperations(UnitOfWorkBase):
     """Reads and writes of ``[user]`` rows."""
 
-    def get_user(self, user_id: int, *, for_update: bool = False) -> UserRecord | None:
+    def get_user(self, user_id: int, *, for_update: bool = False,
+                 link: ObjectLink | None = None) -> UserRecord | None:
         if not is_record_id(user_id):
             return None
-        return self._fetch_user("id", user_id, for_update=for_update)
+        return self._fetch_user("id", user_id, for_update=for_update, link=link)
 
-    def get_user_by_scim_id(self, scim_id: str, *, for_update: bool = False) -> UserRecord | None:
+    def get_user_by_scim_id(self, scim_id: str, *, for_update: bool = False,
+                            link: ObjectLink | None = None) -> UserRecord | None:
         if contains_nul(scim_id):
             return None
-        return self._fetch_user("scim_id", scim_id, for_update=for_update)
+        return self._fetch_user("scim_id", scim_id, for_update=for_update, link=link)
 
     def find_user_by_username(self, username: str) -> UserRecord | None:
         """Return the user whose username equals ``username`` ignoring letter case.
@@ -92,10 +96,12 @@ class UserOperations(UnitOfWorkBase):
         correlated subquery, so it needs no join.
         """
         table = self._tables.user
-        found = fetch_visible_equal_page(self._connection, table, "user", where, columns=USER_FILTER_COLUMNS,
-                                         offset=offset, limit=limit, order=order)
-        if found is not None:
-            return Page(total=found[0], records=tuple(user_record(row) for row in found[1]))
+        lookup = visible_equality(table, "user", where, columns=USER_FILTER_COLUMNS, offset=offset, limit=limit,
+                                  order=order)
+        if lookup is not None:
+            found = self._fetch_visible_equal_page(lookup, link)
+            if found is not None:
+                return found
         user_source = FieldSource("user", table, columns=USER_FILTER_COLUMNS)
         sources = {"user": user_source}
         source: FromClause = table
@@ -185,15 +191,48 @@ class UserOperations(UnitOfWorkBase):
         return user_record(row)
 
     def _fetch_user(self, column_name: str, value: object, *, ignore_case: bool = False,
-                    for_update: bool = False) -> UserRecord | None:
-        statement = statements.select_by(
-            self._tables.user, column_name, ignore_case=ignore_case, for_update=for_update
-        )
-        row = self._connection.execute(statement, {statements.VALUE: value}).mappings().one_or_none()
-        if row is None:
-            return None
-        self._note_seen(self._tables.user, row["id"])
+                    for_update: bool = False, link: ObjectLink | None = None) -> UserRecord | None:
+        table = self._tables.user
+        if link is None:
+            statement = statements.select_by(table, column_name, ignore_case=ignore_case, for_update=for_update)
+            row = self._connection.execute(statement, {statements.VALUE: value}).mappings().one_or_none()
+            if row is None:
+                return None
+        else:
+            # One statement reads the user and its linked objects, and find_objects_in then
+            # returns the objects read here.
+            statement = statements.select_by_with_linked(
+                table, self._linked_table(link), link.user_property, column_name, for_update=for_update
+            )
+            rows = self._connection.execute(statement, {statements.VALUE: value}).mappings().all()
+            if not rows:
+                return None
+            self._remember_linked(link, rows)
+            row = rows[0]
+        self._note_seen(table, row["id"])
         return user_record(row)
+
+    def _fetch_visible_equal_page(self, lookup: VisibleEquality, link: ObjectLink | None) -> Page | None:
+        """Return the page of an Entra lookup, with the users' linked objects when ``link`` is given."""
+        table = self._tables.user
+        if link is None:
+            found = fetch_visible_equal_page(self._connection, table, lookup)
+            if found is None:
+                return None
+            return Page(total=found[0], records=tuple(user_record(row) for row in found[1]))
+        statement = statements.select_visible_page_with_linked(
+            table, self._linked_table(link), link.user_property, lookup.column_name, ignore_case=lookup.ignore_case
+        )
+        parameters = {statements.VALUE: lookup.value, statements.LIMIT: lookup.limit}
+        rows = self._connection.execute(statement, parameters).mappings().all()
+        if len(rows) >= lookup.limit:
+            # The limit counts joined rows, so the page may miss users or their objects.
+            return None
+        self._remember_linked(link, rows)
+        users = {row["id"]: row for row in rows}
+        for user_id in users:
+            self._note_seen(table, user_id)
+        return Page(total=len(users), records=tuple(user_record(row) for row in users.values()))
 
     def _require_user(self, user_id: int) -> UserRecord:
         record = self.get_user(user_id)
