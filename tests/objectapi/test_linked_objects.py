@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
 from lime_scim.objectapi.port import AllOf, Compare, Field, ObjectLink
 from lime_scim.objectapi.sqlstore import SqlObjectApi
+from tests.support.sql import captured_statements
 
 LINK = ObjectLink("coworker", "username")
-
-
-@contextmanager
-def _statements(api: SqlObjectApi) -> Iterator[list[str]]:
-    recorded: list[str] = []
-
-    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        recorded.append(statement)
-
-    event.listen(api.engine, "before_cursor_execute", record)
-    try:
-        yield recorded
-    finally:
-        event.remove(api.engine, "before_cursor_execute", record)
 
 
 def _user_with_coworkers(api: SqlObjectApi, username: str, names: list[str]) -> tuple[int, str, list[int]]:
@@ -38,25 +19,25 @@ def _user_with_coworkers(api: SqlObjectApi, username: str, names: list[str]) -> 
 def test_linked_objects_read_with_user(api: SqlObjectApi) -> None:
     user_id, scim_id, coworker_ids = _user_with_coworkers(api, "two@example.com", ["First", "Second"])
 
-    with api.unit_of_work() as uow, _statements(api) as recorded:
+    with api.unit_of_work() as uow, captured_statements(api.engine) as recorded:
         user = uow.get_user_by_scim_id(scim_id, link=LINK)
         objects = uow.find_objects_in("coworker", "username", [user_id])
 
     assert user is not None and user.id == user_id
     assert [obj.id for obj in objects] == sorted(coworker_ids)
     assert [obj.values["name"] for obj in objects] == ["First", "Second"]
-    assert len([sql for sql in recorded if sql.startswith("SELECT")]) == 1
+    assert len([sql for sql, _ in recorded if sql.startswith("SELECT")]) == 1
 
 
 def test_user_without_linked_objects(api: SqlObjectApi) -> None:
     user_id, _, _ = _user_with_coworkers(api, "alone@example.com", [])
 
-    with api.unit_of_work() as uow, _statements(api) as recorded:
+    with api.unit_of_work() as uow, captured_statements(api.engine) as recorded:
         uow.get_user(user_id, link=LINK)
         objects = uow.find_objects_in("coworker", "username", [user_id])
 
     assert objects == ()
-    assert len([sql for sql in recorded if sql.startswith("SELECT")]) == 1
+    assert len([sql for sql, _ in recorded if sql.startswith("SELECT")]) == 1
 
 
 def test_write_to_limetype_rereads_objects(api: SqlObjectApi) -> None:
@@ -87,14 +68,14 @@ def test_lookup_reads_linked_objects(api: SqlObjectApi) -> None:
     criterion = AllOf((Compare(Field("user", "username"), "eq", "LOOKUP@example.com", case_exact=False),
                        Compare(Field("user", "scim_deleted"), "eq", False)))
 
-    with api.unit_of_work() as uow, _statements(api) as recorded:
+    with api.unit_of_work() as uow, captured_statements(api.engine) as recorded:
         page = uow.query_users(criterion, link=LINK, limit=10)
         objects = uow.find_objects_in("coworker", "username", [user_id])
 
     assert page.total == 1
     assert [record.id for record in page.records] == [user_id]
     assert [obj.id for obj in objects] == [coworker_id]
-    assert len([sql for sql in recorded if sql.startswith("SELECT")]) == 1
+    assert len([sql for sql, _ in recorded if sql.startswith("SELECT")]) == 1
 
 
 def test_lookup_with_full_joined_page(api: SqlObjectApi) -> None:

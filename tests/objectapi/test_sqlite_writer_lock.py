@@ -75,7 +75,7 @@ def test_concurrent_writers_all_commit(tmp_path: Path, datamodel: dict[str, Lime
 
 # ---------------------------------------------------------------------------------------------
 # Writers of other processes queue on the lock file. A second open file description of the
-# lock file stands in for another process here, because flock(2) locks belong to the open file.
+# lock file acts as another process here, because flock(2) locks belong to the open file.
 
 
 def _hold_lock_file(path: Path) -> int:

@@ -7,13 +7,12 @@ import re
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import event, text
 
 from lime_scim.objectapi.datamodel import default_datamodel_path, load_datamodel
 from lime_scim.objectapi.port import (
@@ -38,23 +37,9 @@ from lime_scim.objectapi.sqlstore import SchemaMismatch, SqlObjectApi, create_ob
 from lime_scim.objectapi.sqlstore.engine import normalize_url
 from lime_scim.objectapi.sqlstore.errors import unique_violations_translated
 from lime_scim.objectapi.sqlstore.unit_of_work import SqlUnitOfWork
+from tests.support.sql import captured_statements
 
 COWORKER_LINK = ObjectLink("coworker", "username")
-
-
-@contextmanager
-def captured_statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """Collect every SQL statement and its parameters that ``engine`` sends."""
-    statements: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def add_users(uow: SqlUnitOfWork, *usernames: str) -> list[int]:
@@ -665,22 +650,14 @@ def test_insert_object_relations(api: SqlObjectApi) -> None:
 
 
 def test_relation_to_seen_row_runs_no_check(api: SqlObjectApi) -> None:
-    statements: list[str] = []
-
-    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
     with api.unit_of_work(write=True) as uow:
         user = uow.insert_user(username="seen")
-        event.listen(api.engine, "before_cursor_execute", record)
-        try:
+        with captured_statements(api.engine) as statements:
             coworker = uow.insert_object("coworker", {"username": user.id})
-        finally:
-            event.remove(api.engine, "before_cursor_execute", record)
 
     assert coworker.values["username"] == user.id
     assert len(statements) == 1
-    assert statements[0].startswith("INSERT")
+    assert statements[0][0].startswith("INSERT")
 
 
 def test_relation_to_unseen_missing_row_rejected(api: SqlObjectApi) -> None:

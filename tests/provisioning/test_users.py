@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import event
 
 from lime_scim.mapping.resolver import resolve_user_mapping
 from lime_scim.objectapi.datamodel import default_datamodel_path, load_datamodel
@@ -26,6 +25,7 @@ from lime_scim.provisioning.users import UserService
 from lime_scim.scim.constants import ENTERPRISE_URN, USER_URN
 from lime_scim.scim.errors import InvalidValue, Mutability, NotFound, Uniqueness
 from lime_scim.scim.projection import Projection
+from tests.support.sql import captured_statements
 
 BASE_URL = "https://crm.example.com/myapp/api/v1/scim"
 PATCH_OP_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -643,21 +643,13 @@ def test_self_manager_shows_new_name(user_service: UserService, karin: dict[str,
 
 def test_manager_patch_reads_manager_once(api: SqlObjectApi, user_service: UserService, karin: dict[str, Any],
                                           boss: dict[str, Any]) -> None:
-    statements: list[str] = []
-
-    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(api.engine, "before_cursor_execute", record)
-    try:
+    with captured_statements(api.engine) as statements:
         patched = patch(user_service, karin["id"], {"op": "Add", "path": MANAGER, "value": boss["id"]})
-    finally:
-        event.remove(api.engine, "before_cursor_execute", record)
 
     assert patched[ENTERPRISE_URN]["manager"]["displayName"] == "Berit Boss"
     # Two reads of [user]: the patched user, then the manager. The response reuses the
     # manager's record instead of reading it again.
-    user_reads = [sql for sql in statements if "FROM lime_user" in sql]
+    user_reads = [sql for sql, _ in statements if "FROM lime_user" in sql]
     assert len(user_reads) == 2
 
 

@@ -46,7 +46,7 @@ class SqlObjectApi:
         On SQLite a write unit starts with BEGIN IMMEDIATE and a read unit with a deferred
         BEGIN. On PostgreSQL a read unit runs its statements in autocommit mode, which saves
         the round trips of BEGIN and COMMIT. Under PostgreSQL's default READ COMMITTED each
-        statement sees its own snapshot inside a transaction too, so reads see the same data.
+        statement reads its own snapshot inside a transaction too, so reads return the same data.
         A read unit must therefore not write: its writes would commit one statement at a
         time. A write unit commits when the block ends normally and rolls back when it raises.
 

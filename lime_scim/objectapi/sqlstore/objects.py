@@ -73,17 +73,17 @@ class ObjectOperations(UnitOfWorkBase):
         """
         info, table = self._limetype(limetype)
         self._property(info, property_name)
-        wanted = list(dict.fromkeys(values))
+        requested = list(dict.fromkeys(values))
         read_with_users = self._linked_objects.get((limetype, property_name))
         if read_with_users is not None and all(
-            isinstance(value, int) and value in read_with_users for value in wanted
+            isinstance(value, int) and value in read_with_users for value in requested
         ):
-            found = {obj.id: obj for value in wanted for obj in read_with_users[value]}  # type: ignore[index]
+            found = {obj.id: obj for value in requested for obj in read_with_users[value]}  # type: ignore[index]
             return tuple(found[key] for key in sorted(found))
         column = table.c[property_name]
         checked = [
             check_value(limetype, property_name, column, value, check_length=False)
-            for value in wanted
+            for value in requested
             if value is not None and not contains_nul(value)
         ]
         rows = fetch_in_chunks(self._connection, table, property_name, checked)

@@ -11,9 +11,11 @@ The caches hold the tables of closed stores too, up to their size.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Delete,
     Insert,
     Select,
@@ -52,21 +54,40 @@ def target_id_name(table: Table) -> str:
     return _free_name(table, TARGET_ID)
 
 
+def _equals_value(column: ColumnElement[Any], *, ignore_case: bool) -> ColumnElement[bool]:
+    """Return ``column = :value``, through lower() on both sides with ``ignore_case``.
+
+    The lower() form is the one that the lower() indexes serve.
+    """
+    parameter = bindparam(VALUE)
+    return func.lower(column) == func.lower(parameter) if ignore_case else column == parameter
+
+
+def _visible_page(statement: Select[Any], table: Table, column_name: str, *, ignore_case: bool,
+                  order_by: Sequence[ColumnElement[Any]]) -> Select[Any]:
+    """Return ``statement`` narrowed to a page of visible rows of ``table`` whose column is ``:value``.
+
+    Visible rows are those not deleted through SCIM. The page is sorted by ``order_by`` and has at
+    most ``:limit`` rows.
+    """
+    return (
+        statement
+        .where(_equals_value(table.c[column_name], ignore_case=ignore_case), table.c.scim_deleted == false())
+        .order_by(*order_by)
+        .limit(bindparam(LIMIT))
+    )
+
+
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def select_by(table: Table, column_name: str, *, ignore_case: bool = False,
               for_update: bool = False) -> Select[Any]:
     """Return ``SELECT * FROM table WHERE column = :value``.
 
-    With ``ignore_case`` both sides go through lower(), which the lower() indexes serve. With
-    ``for_update`` PostgreSQL locks the row. SQLite ignores FOR UPDATE, because a write unit of
-    work there already holds the database write lock.
+    With ``ignore_case`` both sides go through lower(). With ``for_update`` PostgreSQL locks
+    the row. SQLite ignores FOR UPDATE, because a write unit of work there already holds the
+    database write lock.
     """
-    column = table.c[column_name]
-    parameter = bindparam(VALUE)
-    if ignore_case:
-        statement = select(table).where(func.lower(column) == func.lower(parameter))
-    else:
-        statement = select(table).where(column == parameter)
+    statement = select(table).where(_equals_value(table.c[column_name], ignore_case=ignore_case))
     return statement.with_for_update() if for_update else statement
 
 
@@ -81,10 +102,8 @@ def select_ordered_by_id(table: Table, column_name: str, *, match: str,
     column = table.c[column_name]
     if match == "null":
         statement = select(table).where(column.is_(None))
-    elif match == "equal_ignoring_case":
-        statement = select(table).where(func.lower(column) == func.lower(bindparam(VALUE)))
-    elif match == "equal":
-        statement = select(table).where(column == bindparam(VALUE))
+    elif match in ("equal", "equal_ignoring_case"):
+        statement = select(table).where(_equals_value(column, ignore_case=match == "equal_ignoring_case"))
     else:
         raise ValueError(f"unknown match {match!r}")
     statement = statement.order_by(table.c.id)
@@ -97,15 +116,7 @@ def select_visible_page(table: Table, column_name: str, *, ignore_case: bool) ->
 
     The statement takes at most ``:limit`` rows. ``table`` is ``[user]`` or ``[group]``.
     """
-    column = table.c[column_name]
-    parameter = bindparam(VALUE)
-    match = func.lower(column) == func.lower(parameter) if ignore_case else column == parameter
-    return (
-        select(table)
-        .where(match, table.c.scim_deleted == false())
-        .order_by(table.c.id)
-        .limit(bindparam(LIMIT))
-    )
+    return _visible_page(select(table), table, column_name, ignore_case=ignore_case, order_by=[table.c.id])
 
 
 # Prefix of the labels of the linked object's columns in a statement that also reads [user].
@@ -146,15 +157,8 @@ def select_visible_page_with_linked(user: Table, linked: Table, user_property: s
 
     ``:limit`` counts joined rows, so a user with two linked objects takes two of them.
     """
-    column = user.c[column_name]
-    parameter = bindparam(VALUE)
-    match = func.lower(column) == func.lower(parameter) if ignore_case else column == parameter
-    return (
-        _users_with_linked(user, linked, user_property)
-        .where(match, user.c.scim_deleted == false())
-        .order_by(user.c.id, linked.c.id)
-        .limit(bindparam(LIMIT))
-    )
+    statement = _users_with_linked(user, linked, user_property)
+    return _visible_page(statement, user, column_name, ignore_case=ignore_case, order_by=[user.c.id, linked.c.id])
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
